@@ -1,0 +1,1 @@
+export { KERNEL_VERSION } from './version.ts'

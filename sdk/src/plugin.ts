@@ -1,0 +1,217 @@
+/**
+ * Plugin definitions and the contexts the kernel hands to them.
+ *
+ * @packageDocumentation
+ */
+import type { Static, TObject } from 'typebox'
+import type { ErrorInfo } from './errors.ts'
+import type { EventBus, CoreEvents } from './events.ts'
+import type { RouteRegistrar } from './http.ts'
+import type { Credential, Identity, Permission, Role } from './identity.ts'
+import type { BlobStorageService, Clock, HttpService, LoggerService, PolicyService, RecordService } from './services.ts'
+
+/** Plugin kinds the loader knows. @public @since 1.0.0 */
+export type PluginKind = 'registry' | 'auth'
+
+/** Registry modes (seed "Registry modes"). @public @since 1.0.0 */
+export type RegistryMode = 'proxy' | 'local' | 'hybrid'
+
+/** Versions handed to every plugin. @public @since 1.0.0 */
+export interface PluginMeta {
+  readonly pluginId: string
+  readonly sdkVersion: string
+  readonly kernelVersion: string
+}
+
+/**
+ * The kernel-level settings of one registry instance, as validated from its `[[registries]]` table.
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface RegistryInfo {
+  readonly name: string
+  readonly type: string
+  readonly mode: RegistryMode
+  readonly upstreams: readonly string[]
+  /** Name of the storage backend this registry uses. */
+  readonly storage: string
+  /** `search_url`: undefined = plugin default, '' = upstream search disabled. */
+  readonly searchUrl?: string
+  /** Per-role and per-group permissions after defaults. */
+  readonly rbac: Readonly<Record<string, readonly Permission[]>>
+}
+
+/**
+ * What a registry plugin says it supports. The kernel and UI read these; they never probe for methods.
+ * A route needing an absent capability is answered 501 by the kernel.
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface RegistryCapabilities {
+  /** Can proxy an upstream (`mode = "proxy"`). */
+  readonly proxy: boolean
+  /** Can host packages (`mode = "local"` / `"hybrid"`). */
+  readonly publish: boolean
+  /** Can search its upstream. */
+  readonly search: boolean
+  /** Supports yank/unyank. */
+  readonly yank: boolean
+}
+
+/**
+ * The context of one registry instance.
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface RegistryContext<C = Record<string, unknown>> {
+  readonly meta: PluginMeta
+  readonly registry: RegistryInfo
+  /** The plugin's own keys of the `[[registries]]` table, validated and defaulted with its schema, frozen. */
+  readonly config: Readonly<C>
+  readonly log: LoggerService
+  readonly clock: Clock
+  readonly http: HttpService
+  readonly storage: BlobStorageService
+  readonly records: RecordService
+  readonly policy: PolicyService
+  readonly events: EventBus<CoreEvents>
+  readonly routes: RouteRegistrar
+}
+
+/**
+ * Hooks a registry plugin returns from `setup`. Plain functions closing over what `setup` made.
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface RegistryHooks {
+  /** Canonical form of a package name (PEP 503 for PyPI, lower-case for crates). Default: identity. */
+  normalizeName?(name: string): string
+  /** Releases what `setup` opened. */
+  dispose?(): void | Promise<void>
+}
+
+/**
+ * A registry plugin: one registry protocol.
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface RegistryPluginDefinition<S extends TObject = TObject> {
+  /** Kebab-case id: the `type` operators write in config.toml. Must equal the manifest id. */
+  readonly id: string
+  /**
+   * TypeBox schema of the plugin's own keys in a `[[registries]]` table (snake_case, like the kernel
+   * keys beside them). Give every property a default or make it optional; use
+   * `additionalProperties: false`.
+   */
+  readonly config?: S
+  readonly capabilities: RegistryCapabilities
+  /** Upstreams used when the operator gives none. */
+  readonly defaultUpstreams?: readonly string[]
+  /** Runs once per registry instance, time-boxed (10 s). Register routes here. */
+  setup(ctx: RegistryContext<Static<S>>): RegistryHooks | Promise<RegistryHooks>
+  /** Renders the protocol's error body. Default: `{ "error": message }` as JSON. */
+  formatError?(err: ErrorInfo): { contentType: string; body: string }
+}
+
+/**
+ * The context of one auth provider (one `[[auth]]` table).
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface AuthContext<C = Record<string, unknown>> {
+  readonly meta: PluginMeta
+  /** The provider's keys of the `[[auth]]` table (all but `type`), validated, frozen. */
+  readonly config: Readonly<C>
+  readonly log: LoggerService
+  readonly clock: Clock
+  readonly events: EventBus<CoreEvents>
+}
+
+/** What an auth provider can do. @public @since 1.0.0 */
+export interface AuthCapabilities {
+  /** Checks tokens (Bearer, raw, api-key, Basic password). */
+  readonly tokens: boolean
+  /** Checks username + password. */
+  readonly password: boolean
+}
+
+/**
+ * Hooks an auth provider returns from `setup`.
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface AuthHooks {
+  /**
+   * Returns the identity for a credential this provider recognises, null when it is not this
+   * provider's (the next provider is asked), or throws `AuthenticationError` to stop the chain.
+   * The kernel prefixes nothing: return `subject` already prefixed with the provider id.
+   */
+  authenticate(credential: Credential): Promise<Identity | null>
+  /** Whether this provider has at least one admin credential configured (secure-by-default bootstrap). */
+  hasAdminCredential?(): boolean
+  dispose?(): void | Promise<void>
+}
+
+/**
+ * An auth provider plugin.
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface AuthPluginDefinition<S extends TObject = TObject> {
+  readonly id: string
+  readonly config?: S
+  readonly capabilities: AuthCapabilities
+  setup(ctx: AuthContext<Static<S>>): AuthHooks | Promise<AuthHooks>
+}
+
+/**
+ * Identity helper that gives a registry plugin definition its types.
+ *
+ * @example
+ * ```ts
+ * export const pypiRegistry = defineRegistryPlugin({ id: 'pypi', capabilities: { … }, setup(ctx) { … } })
+ * ```
+ * @public
+ * @since 1.0.0
+ */
+export function defineRegistryPlugin<S extends TObject>(definition: RegistryPluginDefinition<S>): RegistryPluginDefinition<S> {
+  return definition
+}
+
+/**
+ * Identity helper that gives an auth plugin definition its types.
+ *
+ * @public
+ * @since 1.0.0
+ */
+export function defineAuthPlugin<S extends TObject>(definition: AuthPluginDefinition<S>): AuthPluginDefinition<S> {
+  return definition
+}
+
+/**
+ * The `batlehub` manifest in a plugin's package.json.
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface PluginManifest {
+  readonly kind: PluginKind
+  readonly id: string
+  /** semver range of `@batlehub/sdk` the plugin was written for. */
+  readonly sdk: string
+  /** Module to import, relative to the package root. */
+  readonly entry: string
+  /** Browser module of Lit UI contributions. */
+  readonly ui?: string
+}
+
+/** Role names in RBAC tables. @public @since 1.0.0 */
+export type RbacRole = Role

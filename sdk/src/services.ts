@@ -1,0 +1,179 @@
+/**
+ * Kernel services as plugins see them. One options object in, a result object out.
+ *
+ * @packageDocumentation
+ */
+import type { Readable } from 'node:stream'
+import type { RegistryReply, RegistryRequest } from './http.ts'
+import type { Identity, Permission } from './identity.ts'
+
+/**
+ * Structured logger, labelled with the plugin and registry. Never log secrets.
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface LoggerService {
+  debug(msg: string, fields?: Record<string, unknown>): void
+  info(msg: string, fields?: Record<string, unknown>): void
+  warn(msg: string, fields?: Record<string, unknown>): void
+  error(msg: string, fields?: Record<string, unknown>): void
+  child(fields: Record<string, unknown>): LoggerService
+}
+
+/** The time source; tests replace it with a controllable clock. @public @since 1.0.0 */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number
+}
+
+/**
+ * A request to the registry's upstreams.
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface UpstreamRequest {
+  /**
+   * Path relative to each upstream base URL (`/lodash`); the request is tried against each configured
+   * upstream in order. Mutually exclusive with `url`.
+   */
+  path?: string
+  /**
+   * An absolute URL (a tarball URL from a packument). Upstream credentials are only sent when the URL
+   * shares its origin with a configured upstream.
+   */
+  url?: string
+  method?: 'GET' | 'HEAD' | 'POST' | 'PUT'
+  headers?: Record<string, string>
+  body?: string | Buffer
+  /** Milliseconds for the whole response head; default `server.upstream_timeout_secs`. */
+  timeoutMs?: number
+  signal?: AbortSignal
+}
+
+/**
+ * A response from an upstream. Read the body once: with `stream`, `buffer`, `text` or `json`.
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface UpstreamResponse {
+  readonly status: number
+  /** Lower-cased header names. */
+  readonly headers: Readonly<Record<string, string | undefined>>
+  /** The URL that answered. */
+  readonly url: string
+  /** The upstream base URL that answered (one of the configured upstreams), or the origin for `url`. */
+  readonly upstream: string
+  stream(): Readable
+  buffer(limit?: number): Promise<Buffer>
+  text(limit?: number): Promise<string>
+  json<T = unknown>(limit?: number): Promise<T>
+  /** Discards the body. */
+  dispose(): void
+}
+
+/**
+ * Upstream HTTP, with the registry's `upstream_auth`, `tls` and timeouts applied.
+ *
+ * @remarks
+ * Multi-upstream fanout: with `path`, upstreams are tried in order; a 404 or 410 falls through to
+ * the next; a network error, timeout or 5xx is retried on the next. The last 404 is returned when
+ * every upstream said 404; when every upstream failed, `UpstreamError` (502) or `UpstreamTimeoutError`
+ * (504) is thrown. Other statuses (200, 304, 401, …) are returned as they are.
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface HttpService {
+  /** The configured upstream base URLs, without trailing slash. */
+  readonly upstreams: readonly string[]
+  request(req: UpstreamRequest): Promise<UpstreamResponse>
+}
+
+/**
+ * An object in storage, as the registry sees it.
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface StoredObject {
+  /** The key as the plugin named it (scoped to the registry by the kernel). */
+  readonly key: string
+  readonly size: number
+  /** Hex sha256 of the content: the content-addressed blob it points to. */
+  readonly sha256: string
+  readonly contentType?: string
+  /** ISO-8601. */
+  readonly createdAt: string
+}
+
+/** Digest algorithms storage can verify while writing. @public @since 1.0.0 */
+export type DigestAlgorithm = 'sha1' | 'sha256' | 'sha512' | 'md5'
+
+/**
+ * Storage for one registry: logical keys mapped onto content-addressed blobs.
+ *
+ * @remarks
+ * Writes stream and are atomic: nothing is visible until the body ended and every expected digest
+ * matched; an aborted or failing body leaves nothing. Identical bytes under several keys are stored
+ * once (`blob/{sha256}`) and reference-counted. Keys are relative paths of `[A-Za-z0-9._~@+=,-]`
+ * segments; `..`, empty segments and absolute paths are refused with `InputError`.
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface BlobStorageService {
+  put(options: {
+    key: string
+    body: Readable | Buffer | string
+    contentType?: string
+    /** Expected digests (hex, or base64 for `sha512`/`sha1` SRI values prefixed with the algorithm). */
+    expect?: Partial<Record<DigestAlgorithm, string>>
+    /** Refuse with `PayloadTooLargeError` past this many bytes. */
+    maxBytes?: number
+    signal?: AbortSignal
+  }): Promise<StoredObject & { digests: Record<DigestAlgorithm, string> }>
+  head(key: string): Promise<StoredObject | null>
+  /** A stream of the object (or of `range`, inclusive bounds), or null when absent. */
+  get(key: string, options?: { range?: { start: number; end?: number } }): Promise<{ object: StoredObject; body: Readable } | null>
+  /** Removes the key; the blob goes when its last key goes. Returns whether the key existed. */
+  delete(key: string): Promise<boolean>
+  /** Keys under a prefix, in key order. */
+  list(prefix: string): AsyncIterable<StoredObject>
+  /**
+   * Answers a download of a stored object with Range, ETag (the sha256) and 304 support.
+   * Returns null when the key is absent.
+   */
+  serve(options: { key: string; request: RegistryRequest; contentType?: string; headers?: Record<string, string> }): Promise<RegistryReply | null>
+}
+
+/**
+ * Small JSON records owned by this registry instance (indexes, upload sessions, plugin state).
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface RecordService {
+  get<T = unknown>(collection: string, key: string): Promise<T | null>
+  put<T = unknown>(collection: string, key: string, value: T): Promise<void>
+  delete(collection: string, key: string): Promise<boolean>
+  list<T = unknown>(collection: string, options?: { prefix?: string; limit?: number; after?: string }): Promise<Array<{ key: string; value: T }>>
+}
+
+/**
+ * Policy decisions for this registry.
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface PolicyService {
+  /** Whether the identity holds the permission on this registry (role, inherited roles, group grants). */
+  can(identity: Identity, permission: Permission): boolean
+  /**
+   * Throws `AuthenticationError` (401) for an anonymous caller without the permission, and
+   * `NotAllowedError` (403) for a known caller without it.
+   */
+  assert(identity: Identity, permission: Permission): void
+}
