@@ -1,0 +1,133 @@
+/**
+ * The Koa application: error mapping, access logs and metrics, identity resolution, system
+ * endpoints (/healthz, /metrics), the JSON API, and registry mounts at /proxy/{name}/.
+ */
+import Koa, { type Context, type Next } from 'koa'
+import Router from '@koa/router'
+import { toErrorInfo, NotFoundError, type ErrorInfo, type Identity } from '@batlehub/sdk'
+import type { Logger } from '../log/logger.ts'
+import type { Metrics } from '../metrics/metrics.ts'
+import type { PassportAuthenticator } from '../auth/chain.ts'
+import type { ApiRouter } from '../api/api-router.ts'
+import type { RegistryHost } from './registry-host.ts'
+
+/** Errors that only mean the client went away mid-response. */
+const CLIENT_GONE = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ECONNABORTED', 'ERR_STREAM_DESTROYED'])
+
+export function isClientAbort(err: unknown): boolean {
+  const code = (err as { code?: string })?.code
+  return typeof code === 'string' && CLIENT_GONE.has(code)
+}
+
+export interface AppDeps {
+  log: Logger
+  metrics: Metrics
+  auth: PassportAuthenticator
+  api: ApiRouter
+  /** Registry instances by name (read per request: hot reload swaps the map). */
+  hosts: () => ReadonlyMap<string, RegistryHost>
+  health: () => Promise<{ ok: boolean; checks: Record<string, unknown> }>
+  trustProxy: boolean
+  accessLog: boolean
+}
+
+function causeChain(err: unknown): unknown {
+  const e = err as { message?: string; stack?: string; code?: string; cause?: unknown }
+  if (!e || typeof e !== 'object') return String(err)
+  return { message: e.message, code: e.code, stack: e.stack, ...(e.cause ? { cause: causeChain(e.cause) } : {}) }
+}
+
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa({ proxy: deps.trustProxy })
+  // TOOLCHAIN §5: a client that disconnects during a streamed body makes Koa report EPIPE and friends.
+  app.on('error', (err: unknown, ctx?: Context) => {
+    if (isClientAbort(err)) return
+    deps.log.error('unhandled server error', { err: causeChain(err), path: ctx?.path })
+  })
+  app.silent = true
+
+  const system = new Router()
+  system.get('/healthz', async (ctx) => {
+    const result = await deps.health()
+    ctx.status = result.ok ? 200 : 503
+    ctx.body = { status: result.ok ? 'ok' : 'unavailable', checks: result.checks }
+  })
+  system.get('/metrics', async (ctx) => {
+    const { contentType, body } = await deps.metrics.render()
+    ctx.type = contentType
+    ctx.body = body
+  })
+
+  // Outermost: timing, metrics, access log, and error mapping by code.
+  app.use(async (ctx: Context, next: Next) => {
+    const started = process.hrtime.bigint()
+    try {
+      await next()
+      if (ctx.status === 404 && ctx.body === undefined) throw new NotFoundError(`no route for ${ctx.method} ${ctx.path}`)
+    } catch (err) {
+      writeError(ctx, err, deps)
+    } finally {
+      const label = (ctx.state.registry as string | undefined) ?? (ctx.path.startsWith('/api/') ? 'api' : 'system')
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9
+      deps.metrics.httpRequests.inc({ registry: label, method: ctx.method, status: String(ctx.status) })
+      deps.metrics.httpDuration.observe({ registry: label }, seconds)
+      if (deps.accessLog) {
+        const identity = ctx.state.identity as Identity | undefined
+        deps.log.info('request', {
+          method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1000),
+          registry: ctx.state.registry, user: identity?.userId, ip: ctx.ip,
+        })
+      }
+    }
+  })
+
+  app.use(system.routes())
+
+  // Identity for the API and the registries.
+  app.use(async (ctx: Context, next: Next) => {
+    if (ctx.path.startsWith('/proxy/')) {
+      const rest = ctx.path.slice('/proxy/'.length)
+      const slash = rest.indexOf('/')
+      const name = slash === -1 ? rest : rest.slice(0, slash)
+      const host = deps.hosts().get(name)
+      if (!host) throw new NotFoundError(`no registry named ${JSON.stringify(name)}`)
+      ctx.state.registry = name
+      ctx.state.host = host
+      ctx.state.identity = await deps.auth.identify(ctx)
+      // Registry paths are relative to the mount; "/proxy/npm" itself is the mount's root.
+      const below = slash === -1 ? '/' : rest.slice(slash)
+      await host.dispatch(ctx, below, async () => {
+        throw new NotFoundError(`no ${ctx.method} route for ${below} in registry ${name}`)
+      })
+      return
+    }
+    if (ctx.path.startsWith('/api/')) {
+      ctx.state.identity = await deps.auth.identify(ctx)
+      await next()
+      return
+    }
+    await next()
+  })
+
+  app.use(deps.api.router.routes())
+  app.use(deps.api.router.allowedMethods())
+  return app
+}
+
+function writeError(ctx: Context, err: unknown, deps: AppDeps): void {
+  const info: ErrorInfo = toErrorInfo(err)
+  if (info.status >= 500 && !isClientAbort(err)) {
+    deps.log.error('request failed', { method: ctx.method, path: ctx.path, registry: ctx.state.registry, err: causeChain(err) })
+  } else if (info.status >= 500) {
+    return
+  }
+  if (ctx.headerSent || !ctx.writable) return
+  const extra = (err as { headers?: Record<string, string> })?.headers
+  const host = ctx.state.host as RegistryHost | undefined
+  const rendered = host ? host.formatError(info) : { contentType: 'application/json', body: JSON.stringify({ error: info.message, code: info.code }) }
+  ctx.status = info.status
+  ctx.type = rendered.contentType
+  ctx.body = ctx.method === 'HEAD' ? null : rendered.body
+  if (extra && typeof extra === 'object') for (const [k, v] of Object.entries(extra)) ctx.set(k, String(v))
+  ctx.status = info.status
+}

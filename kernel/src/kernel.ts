@@ -1,0 +1,378 @@
+/**
+ * The kernel's composition root: configuration → plugins → database → storage → auth → registries
+ * → HTTP. One tsyringe child container per kernel, so several kernels can live in one process.
+ */
+import 'reflect-metadata'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { container as rootContainer, type DependencyContainer } from 'tsyringe'
+import { SDK_VERSION, type AuthHooks, type AuthPluginDefinition, type Clock, type RegistryInfo, type RegistryPluginDefinition } from '@batlehub/sdk'
+import { KERNEL_VERSION } from './version.ts'
+import { createRootLogger, Logger, type LogLevel } from './log/logger.ts'
+import { KernelEventBus } from './events/bus.ts'
+import { Metrics } from './metrics/metrics.ts'
+import { discoverPlugins, importPlugin, inlinePlugin, loadPluginDir, timeBoxedSetup, PluginLoadError, type LoadedPlugin } from './plugins/loader.ts'
+import { loadRawConfig, validateConfig } from './config/load.ts'
+import type { HubConfig, PluginCatalog } from './config/schema.ts'
+import { openDatabase, type Database, type DatabaseSettings } from './db/orm.ts'
+import { StorageManager } from './storage/manager.ts'
+import { AuthChain, PassportAuthenticator, type AuthProvider } from './auth/chain.ts'
+import { ApiTokenProvider, bootstrapAdminToken } from './auth/api-tokens.ts'
+import { RegistryRbac } from './auth/rbac.ts'
+import { RegistryHost } from './http/registry-host.ts'
+import { createApp } from './http/app.ts'
+import { ApiRouter } from './api/api-router.ts'
+import { registerSystemApi } from './api/system.ts'
+import { UpstreamHttp } from './upstream/http.ts'
+import { Records } from './records/records.ts'
+import { TOKENS } from './tokens.ts'
+
+export interface KernelOptions {
+  /** `--config PATH`; default `config.toml` in cwd, else the built-in defaults. */
+  configPath?: string
+  /** Parsed configuration to use instead of a file (tests, embedding). Still validated. */
+  rawConfig?: Record<string, unknown>
+  env?: NodeJS.ProcessEnv
+  cwd?: string
+  /** In-process plugin definitions or plugin folders, in addition to discovered ones. */
+  plugins?: ReadonlyArray<RegistryPluginDefinition<any> | AuthPluginDefinition<any> | string>
+  /** Discover installed plugins (node_modules, ./plugins, plugins.dirs). Default true. */
+  discover?: boolean
+  clock?: Clock
+  /** Overrides the configured log level (tests use "silent"). */
+  logLevel?: LogLevel
+  logDestination?: NodeJS.WritableStream
+  /** Plugin setup time limit. Default 10 s. */
+  setupTimeoutMs?: number
+  /** PostgreSQL schema for the database (tests). */
+  databaseSchema?: string
+  /** Where to print the bootstrap admin token. */
+  print?: (text: string) => void
+}
+
+export interface PluginReport {
+  loaded: LoadedPlugin[]
+  errors: PluginLoadError[]
+  warnings: string[]
+}
+
+const systemClock: Clock = { now: () => Date.now() }
+
+/** Discovers and imports plugins; refused ones are reported, not thrown. */
+export async function loadPlugins(o: { dirs: readonly string[]; cwd: string; discover: boolean; extra: KernelOptions['plugins'] }): Promise<PluginReport> {
+  const errors: PluginLoadError[] = []
+  const warnings: string[] = []
+  const byKey = new Map<string, LoadedPlugin>()
+  const found = discoverPlugins({ dirs: o.dirs, cwd: o.cwd, installed: o.discover })
+  errors.push(...found.errors)
+  warnings.push(...found.warnings)
+  if (o.discover || o.dirs.length) {
+    for (const d of found.plugins) {
+      try {
+        const p = await importPlugin(d)
+        byKey.set(`${p.kind}:${p.id}`, p)
+      } catch (err) {
+        errors.push(err as PluginLoadError)
+      }
+    }
+  }
+  for (const extra of o.extra ?? []) {
+    try {
+      const p = typeof extra === 'string' ? await loadPluginDir(extra) : inlinePlugin(extra)
+      byKey.set(`${p.kind}:${p.id}`, p) // an explicit plugin replaces a discovered one of the same id
+    } catch (err) {
+      errors.push(err instanceof PluginLoadError ? err : new PluginLoadError(String((extra as any)?.id ?? extra), 'definition', (err as Error).message))
+    }
+  }
+  return { loaded: [...byKey.values()], errors, warnings }
+}
+
+export function catalogOf(plugins: readonly LoadedPlugin[]): PluginCatalog {
+  const registry = new Map<string, any>()
+  const auth = new Map<string, any>()
+  for (const p of plugins) {
+    if (p.kind === 'registry') {
+      registry.set(p.id, {
+        id: p.id,
+        configSchema: p.definition.config,
+        capabilities: p.definition.capabilities,
+        defaultUpstreams: p.definition.defaultUpstreams,
+      })
+    } else {
+      auth.set(p.id, { id: p.id, configSchema: p.definition.config })
+    }
+  }
+  return { registry, auth }
+}
+
+export class Kernel {
+  readonly container: DependencyContainer
+  readonly hosts = new Map<string, RegistryHost>()
+  private server?: Server
+  private readonly sockets = new Set<Socket>()
+  private disposers: Array<() => void | Promise<void>> = []
+  private closed = false
+  bootstrapToken: string | null = null
+
+  private constructor(
+    readonly config: HubConfig,
+    readonly configSource: string,
+    readonly plugins: PluginReport,
+    readonly log: Logger,
+    readonly db: Database,
+    readonly storage: StorageManager,
+    readonly bus: KernelEventBus,
+    readonly metrics: Metrics,
+    readonly clock: Clock,
+    readonly api: ApiRouter,
+    readonly apiTokens: ApiTokenProvider,
+  ) {
+    this.container = rootContainer.createChildContainer()
+  }
+
+  /** Loads configuration and plugins, opens the database and storage, and sets every plugin up. */
+  static async create(options: KernelOptions = {}): Promise<Kernel> {
+    const env = options.env ?? process.env
+    const cwd = options.cwd ?? process.cwd()
+    const raw = options.rawConfig
+      ? { raw: options.rawConfig, source: '<inline>', warnings: [] as string[], baseDir: cwd }
+      : await loadRawConfig({ path: options.configPath, env, cwd })
+    const rawPlugins = (raw.raw as any)?.plugins
+    const dirs: string[] = Array.isArray(rawPlugins?.dirs) ? rawPlugins.dirs.filter((d: unknown) => typeof d === 'string') : []
+    const plugins = await loadPlugins({ dirs, cwd: (raw as any).baseDir ?? cwd, discover: options.discover !== false, extra: options.plugins })
+    const catalog = catalogOf(plugins.loaded)
+    // A refused plugin whose type the configuration uses stops start-up with the plugin's own error.
+    const usedTypes = new Set<string>([
+      ...((raw.raw as any)?.registries ?? []).map((r: any) => `registry:${r?.type}`),
+      ...((raw.raw as any)?.auth ?? []).map((a: any) => `auth:${a?.type}`),
+    ])
+    for (const err of plugins.errors) {
+      const id = (err as any).manifestId as string | undefined
+      if (id && (usedTypes.has(`registry:${id}`) || usedTypes.has(`auth:${id}`))) throw err
+    }
+    const config = validateConfig(raw.raw, catalog, { baseDir: (raw as any).baseDir ?? cwd })
+    const level: LogLevel = options.logLevel ?? (config.logging.level as LogLevel)
+    const log = new Logger(createRootLogger(level, options.logDestination))
+    for (const w of [...raw.warnings, ...plugins.warnings]) log.warn(w)
+    for (const e of plugins.errors) log.error(e.message, { plugin: e.plugin, stage: e.stage })
+
+    const clock = options.clock ?? systemClock
+    const dbSettings: DatabaseSettings = {
+      type: config.database.type,
+      url: config.database.url,
+      path: config.database.path,
+      maxConnections: config.database.max_connections,
+      schema: options.databaseSchema,
+    }
+    const db = await openDatabase(dbSettings)
+    let storage: StorageManager | undefined
+    try {
+      storage = new StorageManager(config.storage, db)
+      await storage.init?.()
+      const bus = new KernelEventBus(log.child({ component: 'events' }))
+      const metrics = new Metrics()
+      const api = new ApiRouter()
+      const apiTokens = new ApiTokenProvider(db, clock)
+      const kernel = new Kernel(config, raw.source, plugins, log, db, storage, bus, metrics, clock, api, apiTokens)
+      try {
+        await kernel.setup(options)
+      } catch (err) {
+        await kernel.close()
+        throw err
+      }
+      return kernel
+    } catch (err) {
+      if (storage) await storage.close().catch(() => {})
+      await db.close().catch(() => {})
+      throw err
+    }
+  }
+
+  private async setup(options: KernelOptions): Promise<void> {
+    const c = this.container
+    c.register(TOKENS.Config, { useValue: this.config })
+    c.register(TOKENS.Logger, { useValue: this.log })
+    c.register(TOKENS.Database, { useValue: this.db })
+    c.register(TOKENS.Storage, { useValue: this.storage })
+    c.register(TOKENS.Events, { useValue: this.bus })
+    c.register(TOKENS.Metrics, { useValue: this.metrics })
+    c.register(TOKENS.Clock, { useValue: this.clock })
+    c.register(TOKENS.Api, { useValue: this.api })
+    c.register(TOKENS.Kernel, { useValue: this })
+    const timeout = options.setupTimeoutMs ?? 10_000
+    const meta = (pluginId: string) => Object.freeze({ pluginId, sdkVersion: SDK_VERSION, kernelVersion: KERNEL_VERSION })
+
+    // Auth providers, in declared order, after the kernel's own API tokens.
+    const providers: AuthProvider[] = [this.apiTokens]
+    let configuredAdmin = false
+    for (const [i, entry] of this.config.auth.entries()) {
+      const plugin = this.plugins.loaded.find((p) => p.kind === 'auth' && p.id === entry.type)
+      if (!plugin || plugin.kind !== 'auth') throw new Error(`auth[${i}].type: no auth plugin "${entry.type}"`)
+      const def = plugin.definition
+      const hooks: AuthHooks = await timeBoxedSetup(plugin.packageName, timeout, () =>
+        def.setup(Object.freeze({
+          meta: meta(plugin.id),
+          config: entry.plugin,
+          log: this.log.child({ plugin: plugin.id, auth: i }),
+          clock: this.clock,
+          events: this.bus,
+        })),
+      )
+      if (!hooks || typeof hooks.authenticate !== 'function') {
+        throw new PluginLoadError(plugin.packageName, 'setup', 'setup did not return hooks with authenticate()')
+      }
+      if (hooks.dispose) this.disposers.push(() => hooks.dispose!())
+      if (hooks.hasAdminCredential?.()) configuredAdmin = true
+      providers.push({ id: plugin.id, authenticate: (cred) => hooks.authenticate(cred) })
+    }
+    const chain = new AuthChain(providers)
+    c.register(TOKENS.AuthChain, { useValue: chain })
+    this.bootstrapToken = await bootstrapAdminToken({ provider: this.apiTokens, configuredAdmin, log: this.log, print: options.print })
+
+    // Registry instances.
+    for (const r of this.config.registries) {
+      const plugin = this.plugins.loaded.find((p) => p.kind === 'registry' && p.id === r.type)
+      if (!plugin || plugin.kind !== 'registry') throw new Error(`registries: no registry plugin "${r.type}"`)
+      const info: RegistryInfo = Object.freeze({
+        name: r.name,
+        type: r.type,
+        mode: r.mode,
+        upstreams: Object.freeze([...r.upstreams]),
+        storage: r.storage,
+        searchUrl: r.search_url,
+        rbac: r.rbac as RegistryInfo['rbac'],
+      })
+      const rbac = new RegistryRbac(r.rbac as any)
+      const host = new RegistryHost({
+        info,
+        definition: plugin.definition,
+        rbac,
+        defaultBodyLimit: r.max_artifact_bytes ?? this.config.server.max_body_bytes,
+        publicUrl: this.config.server.public_url,
+      })
+      const log = this.log.child({ plugin: plugin.id, registry: r.name })
+      const http = new UpstreamHttp({
+        registry: r.name,
+        upstreams: r.upstreams,
+        auth: r.upstream_auth as any,
+        tls: r.tls,
+        timeoutMs: this.config.server.upstream_timeout_secs * 1000,
+        userAgent: `BatleHub/${KERNEL_VERSION} (+${plugin.id})`,
+        log,
+      })
+      const ctx = Object.freeze({
+        meta: meta(plugin.id),
+        registry: info,
+        config: Object.freeze({ ...r.plugin }),
+        log,
+        clock: this.clock,
+        http,
+        storage: this.storage.cas(r.storage).scoped(r.name),
+        records: new Records(this.db, r.name),
+        policy: Object.freeze({ can: rbac.can.bind(rbac), assert: host.assert.bind(host) }),
+        events: this.bus,
+        routes: host.registrar(),
+      })
+      const hooks = await timeBoxedSetup(plugin.packageName, timeout, () => plugin.definition.setup(ctx as any))
+      host.hooks = hooks ?? {}
+      if (hooks?.dispose) this.disposers.push(() => hooks.dispose!())
+      host.seal()
+      this.hosts.set(r.name, host)
+    }
+
+    registerSystemApi(this.api, { hosts: () => [...this.hosts.values()] })
+    this.api.router.get('/api/v1/openapi.json', (ctx) => {
+      ctx.type = 'application/json'
+      ctx.body = JSON.stringify(this.openapi())
+    })
+  }
+
+  openapi(): Record<string, unknown> {
+    return this.api.openapi({ title: 'BatleHub API', version: KERNEL_VERSION }, {
+      '/healthz': { get: { summary: 'Database and storage health', tags: ['system'], responses: { 200: { description: 'healthy' }, 503: { description: 'a dependency failed' } } } },
+      '/metrics': { get: { summary: 'Prometheus metrics', tags: ['system'], responses: { 200: { description: 'text format', content: { 'text/plain': {} } } } } },
+    })
+  }
+
+  /** Database and every storage backend; never throws. */
+  async health(): Promise<{ ok: boolean; checks: Record<string, unknown> }> {
+    const checks: Record<string, unknown> = {}
+    let ok = true
+    try {
+      await this.db.ping()
+      checks.database = { ok: true, dialect: this.db.dialect }
+    } catch (err) {
+      ok = false
+      checks.database = { ok: false, dialect: this.db.dialect, error: (err as Error).message }
+    }
+    const storage: Record<string, unknown> = {}
+    for (const s of await this.storage.check()) {
+      storage[s.name] = s.ok ? { ok: true } : { ok: false, error: s.error }
+      if (!s.ok) ok = false
+    }
+    checks.storage = storage
+    return { ok, checks }
+  }
+
+  /** Starts listening; resolves with the bound URL. */
+  async listen(port = this.config.server.port, host = this.config.server.host): Promise<string> {
+    const auth = new PassportAuthenticator(this.container.resolve(TOKENS.AuthChain))
+    const app = createApp({
+      log: this.log,
+      metrics: this.metrics,
+      auth,
+      api: this.api,
+      hosts: () => this.hosts,
+      health: () => this.health(),
+      trustProxy: this.config.server.trust_proxy,
+      accessLog: this.config.logging.access_log ?? true,
+    })
+    const server = createServer(app.callback())
+    server.keepAliveTimeout = 65_000
+    server.headersTimeout = 66_000
+    server.on('connection', (s) => {
+      this.sockets.add(s)
+      s.once('close', () => this.sockets.delete(s))
+    })
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, host, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    this.server = server
+    const addr = server.address() as AddressInfo
+    const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
+    this.bus.emit('core:kernel.started', { at: new Date(this.clock.now()).toISOString(), url })
+    return url
+  }
+
+  /** Stops the server, disposes plugins, closes storage and the database. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    if (this.server) {
+      const server = this.server
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeIdleConnections?.()
+        setTimeout(() => {
+          for (const s of this.sockets) s.destroy()
+        }, 2000).unref()
+      })
+    }
+    for (const d of this.disposers.reverse()) {
+      try {
+        await d()
+      } catch (err) {
+        this.log.error('plugin dispose failed', { err: (err as Error).message })
+      }
+    }
+    this.bus.removeAll()
+    await this.storage.close().catch(() => {})
+    await this.db.close().catch(() => {})
+    await this.log.flush().catch(() => {})
+    this.container.dispose?.()
+  }
+}
