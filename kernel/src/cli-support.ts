@@ -1,0 +1,27 @@
+/**
+ * Configuration loading and spec generation for CLI commands that do not start the server.
+ */
+import { loadRawConfig, validateConfig } from './config/load.ts'
+import type { HubConfig } from './config/schema.ts'
+import { catalogOf, loadPlugins, type PluginReport } from './kernel.ts'
+import { ApiRouter } from './api/api-router.ts'
+import { registerSystemApi } from './api/system.ts'
+import { KERNEL_VERSION } from './version.ts'
+
+/** Loads and validates the configuration exactly as `serve` does, without opening anything. */
+export async function loadConfigForCli(configPath?: string): Promise<{ config: HubConfig; source: string; plugins: PluginReport }> {
+  const cwd = process.cwd()
+  const raw = await loadRawConfig({ path: configPath, env: process.env, cwd })
+  const rawPlugins = (raw.raw as any)?.plugins
+  const dirs: string[] = Array.isArray(rawPlugins?.dirs) ? rawPlugins.dirs.filter((d: unknown) => typeof d === 'string') : []
+  const plugins = await loadPlugins({ dirs, cwd: (raw as any).baseDir ?? cwd, discover: true, extra: [] })
+  const config = validateConfig(raw.raw, catalogOf(plugins.loaded), { baseDir: (raw as any).baseDir ?? cwd })
+  return { config, source: raw.source, plugins }
+}
+
+/** The OpenAPI document, built from the route declarations alone. */
+export function buildSpecOnly(): Record<string, unknown> {
+  const api = new ApiRouter()
+  registerSystemApi(api, { hosts: () => [] })
+  return api.openapi({ title: 'BatleHub API', version: KERNEL_VERSION })
+}
