@@ -89,7 +89,8 @@ for (const dialect of testDialects()) {
       assert.is(res.status, 200, JSON.stringify(headers))
       assert.is(res.json().user, 'alice')
     }
-    for (const headers of [{ authorization: 'Bearer wrong-token' }, { authorization: 'Basic !!!' }, { 'x-nuget-apikey': 'nope' }]) {
+    const bad: Record<string, string>[] = [{ authorization: 'Bearer wrong-token' }, { authorization: 'Basic !!!' }, { 'x-nuget-apikey': 'nope' }]
+    for (const headers of bad) {
       const res = await hub.request('GET', '/proxy/files/whoami', { headers })
       assert.is(res.status, 401, JSON.stringify(headers))
       assert.match(res.text(), /^files: /, 'errors use the plugin format')

@@ -12,6 +12,7 @@ export * from './events.ts'
 export * from './http.ts'
 export * from './services.ts'
 export * from './plugin.ts'
+export * from './engines.ts'
 export * from './secrets.ts'
 
 /** This SDK's version, compared by the loader with each plugin's `sdk` range. @public @since 1.0.0 */

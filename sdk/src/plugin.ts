@@ -9,6 +9,7 @@ import type { EventBus, CoreEvents } from './events.ts'
 import type { RouteRegistrar } from './http.ts'
 import type { Credential, Identity, Permission, Role } from './identity.ts'
 import type { BlobStorageService, Clock, HttpService, LoggerService, PolicyService, RecordService } from './services.ts'
+import type { ArtifactRequest, LocalStoreService, ProxyCacheService } from './engines.ts'
 
 /** Plugin kinds the loader knows. @public @since 1.0.0 */
 export type PluginKind = 'registry' | 'auth'
@@ -79,10 +80,42 @@ export interface RegistryContext<C = Record<string, unknown>> {
   readonly policy: PolicyService
   readonly events: EventBus<CoreEvents>
   readonly routes: RouteRegistrar
+  /** The proxy/cache engine (metadata and artifacts). */
+  readonly cache: ProxyCacheService
+  /** The local package store (modes `local` and `hybrid`). */
+  readonly packages: LocalStoreService
+}
+
+/** A version as listed for warming, the explorer and the policy engine. @public @since 1.0.0 */
+export interface VersionSummary {
+  readonly version: string
+  /** ISO-8601 publish time, when the protocol carries it (the release-age gate needs it). */
+  readonly publishedAt?: string
+  readonly prerelease?: boolean
+  readonly yanked?: boolean
+}
+
+/** One upstream search hit. @public @since 1.0.0 */
+export interface UpstreamSearchHit {
+  readonly name: string
+  readonly latestVersion?: string
+  readonly description?: string
+}
+
+/** A ready-to-paste client configuration block for the setup guide. @public @since 1.0.0 */
+export interface SetupSnippet {
+  /** What the block is for (`.npmrc`, `pip.conf`). */
+  readonly title: string
+  /** Syntax of the block (`ini`, `toml`, `xml`, `shell`). */
+  readonly language: string
+  readonly content: string
+  /** `proxy` (install through the hub) or `publish`. */
+  readonly purpose: 'install' | 'publish'
 }
 
 /**
- * Hooks a registry plugin returns from `setup`. Plain functions closing over what `setup` made.
+ * Hooks a registry plugin returns from `setup`. Plain functions closing over what `setup` made; all
+ * optional. The kernel and UI read them for features that span registries.
  *
  * @public
  * @since 1.0.0
@@ -90,6 +123,17 @@ export interface RegistryContext<C = Record<string, unknown>> {
 export interface RegistryHooks {
   /** Canonical form of a package name (PEP 503 for PyPI, lower-case for crates). Default: identity. */
   normalizeName?(name: string): string
+  /**
+   * Every known version of a package (local and upstream in hybrid mode), newest first, with publish
+   * times where the protocol has them; null when the package does not exist.
+   */
+  listVersions?(name: string, options: { signal?: AbortSignal }): Promise<VersionSummary[] | null>
+  /** The artifacts that make up one version, for cache warming. */
+  artifactsFor?(name: string, version: string, options: { signal?: AbortSignal }): Promise<ArtifactRequest[]>
+  /** Upstream search (explorer "Not Yet Proxied"); the kernel passes `search_url` resolution to the plugin. */
+  searchUpstream?(query: string, options: { limit: number; signal?: AbortSignal }): Promise<UpstreamSearchHit[]>
+  /** Client configuration for the setup guide, filled with this registry's URL. */
+  setupSnippets?(options: { baseUrl: string; registryName: string; mode: RegistryMode }): SetupSnippet[]
   /** Releases what `setup` opened. */
   dispose?(): void | Promise<void>
 }

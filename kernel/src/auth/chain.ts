@@ -37,7 +37,7 @@ export class AuthChain {
 
 /** Passport strategy that runs the chain. */
 class ChainStrategy extends Strategy {
-  override name = 'batlehub-chain'
+  name = 'batlehub-chain'
   constructor(private readonly chain: AuthChain) {
     super()
   }

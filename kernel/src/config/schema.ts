@@ -168,6 +168,7 @@ export type PluginsConfig = Static<typeof PluginsConfig>
 
 export const LoggingConfig = Type.Object({
   level: Type.Enum(['debug', 'info', 'warn', 'error'], { default: 'info' }),
+  access_log: Type.Boolean({ default: true, description: 'Log one line per HTTP request' }),
 }, { additionalProperties: false, default: {} })
 export type LoggingConfig = Static<typeof LoggingConfig>
 

@@ -118,9 +118,9 @@ export async function createTestKernel(options: TestKernelOptions & { setupTimeo
     async request(method: string, path: string, o: TestRequestOptions = {}): Promise<TestResponse> {
       const headers: Record<string, string> = { ...(o.headers ?? {}) }
       if (o.token) headers.authorization = `Bearer ${o.token}`
-      let body: BodyInit | undefined
+      let body: string | Buffer | undefined
       if (o.body !== undefined) {
-        if (typeof o.body === 'string' || Buffer.isBuffer(o.body)) body = o.body as BodyInit
+        if (typeof o.body === 'string' || Buffer.isBuffer(o.body)) body = o.body
         else {
           body = JSON.stringify(o.body)
           headers['content-type'] ??= 'application/json'
