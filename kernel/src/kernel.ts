@@ -113,6 +113,8 @@ export class Kernel {
   private disposers: Array<() => void | Promise<void>> = []
   private closed = false
   bootstrapToken: string | null = null
+  /** How long in-flight requests may run on after close() before their connections are cut. */
+  closeGraceMs = 5000
 
   private constructor(
     readonly config: HubConfig,
@@ -356,10 +358,13 @@ export class Kernel {
       const server = this.server
       await new Promise<void>((resolve) => {
         server.close(() => resolve())
-        server.closeIdleConnections?.()
-        setTimeout(() => {
+        server.closeIdleConnections()
+        // Requests still running get a moment to finish, then their connections are cut.
+        const grace = setTimeout(() => {
+          server.closeAllConnections()
           for (const s of this.sockets) s.destroy()
-        }, 2000).unref()
+        }, this.closeGraceMs)
+        server.once('close', () => clearTimeout(grace))
       })
     }
     for (const d of this.disposers.reverse()) {

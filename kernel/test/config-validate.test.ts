@@ -38,7 +38,7 @@ Defaults('an empty file gets every kernel default', () => {
     storage: { type: 'filesystem', backends: [], path: '/srv/hub/data/storage' },
     cache: { type: 'memory' },
     plugins: { dirs: [] },
-    logging: { level: 'info' },
+    logging: { level: 'info', access_log: true },
     otel: {},
     ip_blocking: { enabled: false, violation_threshold: 10, violation_window_secs: 300, ban_duration_secs: 3600, trigger_on_status: [429, 401] },
     auth: [],

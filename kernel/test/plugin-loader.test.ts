@@ -91,7 +91,7 @@ Loader('a setup that throws refuses start-up, naming the plugin and the cause', 
   const p = plugin(dir, 'thrower', { kind: 'registry', id: 'thrower', sdk: '^1.0.0', entry: './index.ts' },
     registrySource('thrower', 'setup() { throw new Error("cannot reach the index") }'))
   try {
-    const hub = await createTestKernel({ plugins: [p], discover: true, config: { registries: [{ name: 't', type: 'thrower' }] } })
+    const hub = await createTestKernel({ plugins: [p], discover: true, config: { registries: [{ name: 't', type: 'thrower', upstreams: ['http://127.0.0.1:9'] }] } })
     await hub.close()
     assert.unreachable('start-up must fail')
   } catch (err) {
@@ -103,7 +103,7 @@ Loader('a setup that never returns is refused after the time limit', async ({ di
   const p = plugin(dir, 'sleeper', { kind: 'registry', id: 'sleeper', sdk: '^1.0.0', entry: './index.ts' },
     registrySource('sleeper', 'setup() { return new Promise(() => {}) }'))
   try {
-    const hub = await createTestKernel({ plugins: [p], setupTimeoutMs: 300, config: { registries: [{ name: 's', type: 'sleeper' }] } })
+    const hub = await createTestKernel({ plugins: [p], setupTimeoutMs: 300, config: { registries: [{ name: 's', type: 'sleeper', upstreams: ['http://127.0.0.1:9'] }] } })
     await hub.close()
     assert.unreachable('start-up must fail')
   } catch (err) {
@@ -128,7 +128,7 @@ export default defineRegistryPlugin({
   },
 })
 `)
-  const hub = await createTestKernel({ plugins: [p], config: { registries: [{ name: 'late', type: 'late' }] } })
+  const hub = await createTestKernel({ plugins: [p], config: { registries: [{ name: 'late', type: 'late', upstreams: ['http://127.0.0.1:9'] }] } })
   try {
     const res = await hub.request('GET', '/proxy/late/late')
     assert.equal(res.json(), { refused: 'registry late: routes can only be added during setup' })

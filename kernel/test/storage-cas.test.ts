@@ -474,7 +474,12 @@ for (const dialect of testDialects()) {
       const other = cas.scoped('npm-internal')
       const put = await npm.put({ key: 'lodash/-/lodash-4.17.21.tgz', body: 'tarball', contentType: 'application/octet-stream' })
       assert.is(put.key, 'lodash/-/lodash-4.17.21.tgz')
-      assert.equal(Object.keys(put.digests).sort(), ['md5', 'sha1', 'sha256', 'sha512'])
+      // sha256 always; other digests only when asked for.
+      assert.equal(Object.keys(put.digests).sort(), ['sha256'])
+      const more = await npm.put({ key: 'lodash/-/lodash-4.17.20.tgz', body: 'tarball', digests: ['sha1', 'sha512'] })
+      assert.equal(Object.keys(more.digests).sort(), ['sha1', 'sha256', 'sha512'])
+      assert.is(more.digests.sha1, createHash('sha1').update('tarball').digest('hex'))
+      assert.ok(await npm.delete('lodash/-/lodash-4.17.20.tgz'))
       assert.ok(await cas.head('registries/npm/lodash/-/lodash-4.17.21.tgz'))
       assert.is(await other.head('lodash/-/lodash-4.17.21.tgz'), null)
       await other.put({ key: 'lodash/-/lodash-4.17.21.tgz', body: 'tarball' })

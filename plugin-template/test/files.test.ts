@@ -20,9 +20,11 @@ Files.after.each(async (t) => {
 Files('a hybrid registry serves uploads first and fetches the rest once', async ({ kernel, upstream }) => {
   const put = await kernel.request('PUT', '/proxy/files/files/local.txt', { token: kernel.adminToken, body: 'local\n' })
   assert.is(put.status, 201)
-  assert.is((await kernel.request('GET', '/proxy/files/files/local.txt')).text(), 'local\n')
-  assert.is((await kernel.request('GET', '/proxy/files/files/docs/readme.txt')).text(), 'from upstream\n')
-  assert.is((await kernel.request('GET', '/proxy/files/files/docs/readme.txt')).text(), 'from upstream\n')
+  assert.is((await kernel.request('GET', '/proxy/files/files/local.txt', { token: kernel.userToken })).text(), 'local\n')
+  // Hybrid registries default to no anonymous access.
+  assert.is((await kernel.request('GET', '/proxy/files/files/docs/readme.txt')).status, 401)
+  assert.is((await kernel.request('GET', '/proxy/files/files/docs/readme.txt', { token: kernel.userToken })).text(), 'from upstream\n')
+  assert.is((await kernel.request('GET', '/proxy/files/files/docs/readme.txt', { token: kernel.userToken })).text(), 'from upstream\n')
   assert.equal(upstream.paths, ['/docs/readme.txt'])
 })
 

@@ -133,8 +133,10 @@ export interface BlobStorageService {
     expect?: Partial<Record<DigestAlgorithm, string>>
     /** Refuse with `PayloadTooLargeError` past this many bytes. */
     maxBytes?: number
+    /** Further digests to compute while writing (sha256 and the expected ones always are). */
+    digests?: DigestAlgorithm[]
     signal?: AbortSignal
-  }): Promise<StoredObject & { digests: Record<DigestAlgorithm, string> }>
+  }): Promise<StoredObject & { digests: Partial<Record<DigestAlgorithm, string>> & { sha256: string } }>
   head(key: string): Promise<StoredObject | null>
   /** A stream of the object (or of `range`, inclusive bounds), or null when absent. */
   get(key: string, options?: { range?: { start: number; end?: number } }): Promise<{ object: StoredObject; body: Readable } | null>

@@ -15,8 +15,10 @@ import type { RegistryHost } from './registry-host.ts'
 const CLIENT_GONE = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ECONNABORTED', 'ERR_STREAM_DESTROYED'])
 
 export function isClientAbort(err: unknown): boolean {
-  const code = (err as { code?: string })?.code
-  return typeof code === 'string' && CLIENT_GONE.has(code)
+  const e = err as { code?: unknown; name?: string }
+  if (e?.name === 'AbortError') return true
+  // HPE_*: the client broke the HTTP framing (usually by hanging up mid-body).
+  return typeof e?.code === 'string' && (CLIENT_GONE.has(e.code) || e.code.startsWith('HPE_'))
 }
 
 export interface AppDeps {
@@ -67,6 +69,12 @@ export function createApp(deps: AppDeps): Koa {
     } catch (err) {
       writeError(ctx, err, deps)
     } finally {
+      // A request body left unread (refused early: too large, bad checksum, no permission) would
+      // corrupt the next request on a kept-alive connection: drain it and close the connection.
+      if (!ctx.req.complete && !ctx.req.destroyed) {
+        if (!ctx.headerSent) ctx.set('Connection', 'close')
+        ctx.req.resume()
+      }
       const label = (ctx.state.registry as string | undefined) ?? (ctx.path.startsWith('/api/') ? 'api' : 'system')
       const seconds = Number(process.hrtime.bigint() - started) / 1e9
       deps.metrics.httpRequests.inc({ registry: label, method: ctx.method, status: String(ctx.status) })
@@ -116,10 +124,14 @@ export function createApp(deps: AppDeps): Koa {
 
 function writeError(ctx: Context, err: unknown, deps: AppDeps): void {
   const info: ErrorInfo = toErrorInfo(err)
-  if (info.status >= 500 && !isClientAbort(err)) {
-    deps.log.error('request failed', { method: ctx.method, path: ctx.path, registry: ctx.state.registry, err: causeChain(err) })
-  } else if (info.status >= 500) {
+  if (isClientAbort(err) || (ctx.req.destroyed && !ctx.req.complete)) {
+    // The client went away: nothing to answer, nothing to report as an error.
+    deps.log.debug('client went away', { method: ctx.method, path: ctx.path, registry: ctx.state.registry })
+    ctx.status = 499
     return
+  }
+  if (info.status >= 500) {
+    deps.log.error('request failed', { method: ctx.method, path: ctx.path, registry: ctx.state.registry, err: causeChain(err) })
   }
   if (ctx.headerSent || !ctx.writable) return
   const extra = (err as { headers?: Record<string, string> })?.headers

@@ -106,11 +106,14 @@ export class RegistryHost {
       }
       if (permission) this.assert(identity, permission)
       const controller = new AbortController()
-      const onClose = () => {
+      // A request emits 'close' once its body is consumed too: only an incomplete body, or a
+      // response closed before it finished, means the client went away.
+      ctx.req.once('close', () => {
+        if (!ctx.req.complete) controller.abort()
+      })
+      ctx.res.once('close', () => {
         if (!ctx.res.writableFinished) controller.abort()
-      }
-      ctx.req.once('close', onClose)
-      ctx.res.once('close', onClose)
+      })
       const req = toRegistryRequest(ctx, {
         identity,
         baseUrl: this.baseUrl(ctx),

@@ -234,7 +234,7 @@ export class Cas {
       for (const [algorithm, bytes] of expected) {
         const actual = digests[algorithm]!
         if (!Buffer.from(actual, 'hex').equals(bytes)) {
-          throw new IntegrityError(`${algorithm} mismatch for "${key}": expected ${bytes.toString('hex')}, got ${actual}`, {
+          throw new IntegrityError(`${algorithm} mismatch: expected ${bytes.toString('hex')}, got ${actual}`, {
             details: { algorithm, expected: bytes.toString('hex'), actual },
           })
         }
@@ -531,9 +531,8 @@ export class Cas {
     const outer = <T extends StoredObject>(object: T): T => ({ ...object, key: object.key.slice(base.length) })
     return Object.freeze({
       put: async (options: Parameters<BlobStorageService['put']>[0]) => {
-        // Every algorithm, so that `digests` is complete as the SDK types it.
-        const { deduplicated: _, ...stored } = await this.put({ ...options, key: inner(options.key), digests: DIGEST_ALGORITHMS })
-        return outer(stored) as StoredObject & { digests: Record<DigestAlgorithm, string> }
+        const { deduplicated: _, ...stored } = await this.put({ ...options, key: inner(options.key), digests: options.digests ?? [] })
+        return outer(stored) as StoredObject & { digests: Partial<Record<DigestAlgorithm, string>> & { sha256: string } }
       },
       head: async (key: string) => {
         const object = await this.head(inner(key))

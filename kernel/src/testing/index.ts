@@ -104,6 +104,7 @@ export async function createTestKernel(options: TestKernelOptions & { setupTimeo
     rmSync(dataDir, { recursive: true, force: true })
     throw err
   }
+  kernel.closeGraceMs = 200
   const url = await kernel.listen(0, '127.0.0.1')
   const configuredAuth = JSON.stringify((raw as any).auth ?? [])
   const effectiveAdmin = configuredAuth.includes(adminToken) ? adminToken : kernel.bootstrapToken ?? ''
