@@ -13,7 +13,7 @@ import { KernelEventBus } from './events/bus.ts'
 import { Metrics } from './metrics/metrics.ts'
 import { discoverPlugins, importPlugin, inlinePlugin, loadPluginDir, timeBoxedSetup, PluginLoadError, type LoadedPlugin } from './plugins/loader.ts'
 import { loadRawConfig, validateConfig } from './config/load.ts'
-import type { HubConfig, PluginCatalog } from './config/schema.ts'
+import { rbacGrants, type HubConfig, type PluginCatalog } from './config/schema.ts'
 import { openDatabase, type Database, type DatabaseSettings } from './db/orm.ts'
 import { StorageManager } from './storage/manager.ts'
 import { AuthChain, PassportAuthenticator, type AuthProvider } from './auth/chain.ts'
@@ -242,7 +242,8 @@ export class Kernel {
         upstreams: Object.freeze([...r.upstreams]),
         storage: r.storage,
         searchUrl: r.search_url,
-        rbac: r.rbac as RegistryInfo['rbac'],
+        rbac: rbacGrants(r.rbac) as RegistryInfo['rbac'],
+        hybridMergeUpstream: r.hybrid_merge_upstream,
       })
       const rbac = new RegistryRbac(r.rbac as any)
       const host = new RegistryHost({

@@ -54,6 +54,7 @@ Defaults('a registry gets kernel defaults, plugin defaults and the proxy RBAC', 
     mode: 'proxy',
     upstreams: ['https://registry.npmjs.org'],
     storage: 'default',
+    hybrid_merge_upstream: false,
     rbac: {
       anonymous: ['releases:read', 'source:read'], user: ['releases:read', 'source:read'], admin: ['*'],
       explore: { anonymous: true, user: true, admin: true },

@@ -255,13 +255,19 @@ export interface OwnerInfo {
  */
 export interface LocalStoreService {
   publish(input: PublishInput): Promise<PublishResult>
-  /** The package with all versions, or null. Yanked versions are included and flagged. */
-  getPackage(name: string): Promise<LocalPackageInfo | null>
+  /**
+   * The package with all versions, or null. Yanked versions are included and flagged. With
+   * `identity`, a package the caller may not see (visibility `internal`/`team`) is null, as if absent.
+   */
+  getPackage(name: string, options?: { identity?: Identity }): Promise<LocalPackageInfo | null>
   /** Whether a package of this name exists locally (the hybrid-mode dependency-confusion guard). */
   exists(name: string): Promise<boolean>
   /** Packages whose name contains `query` (case-insensitive), most recently updated first. */
   search(query: string, options?: { limit?: number; offset?: number }): Promise<{ total: number; items: Array<{ name: string; description?: string; latest?: string; updatedAt: string }> }>
-  /** Streams a file with Range/ETag/304 and the signature headers; null when absent. */
+  /**
+   * Streams a file with Range/ETag/304 and the signature headers (`X-Artifact-Signature`,
+   * `X-Signature-Type`); null when absent or not visible to `req.identity`. Downloads are counted.
+   */
   serveFile(name: string, version: string, filename: string, req: RegistryRequest, options?: { contentType?: string; headers?: Record<string, string> }): Promise<RegistryReply | null>
   /** Reads a file (for plugins that must look inside an uploaded archive). */
   openFile(name: string, version: string, filename: string): Promise<Readable | null>

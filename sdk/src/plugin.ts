@@ -41,6 +41,12 @@ export interface RegistryInfo {
   readonly searchUrl?: string
   /** Per-role and per-group permissions after defaults. */
   readonly rbac: Readonly<Record<string, readonly Permission[]>>
+  /**
+   * Hybrid mode only: whether upstream versions of a package that also exists locally are merged in
+   * (`hybrid_merge_upstream`). Default false: a local name is never shadowed by the upstream, the
+   * dependency-confusion guard.
+   */
+  readonly hybridMergeUpstream: boolean
 }
 
 /**

@@ -333,6 +333,10 @@ export const RegistryKernelConfig = Type.Object({
     errorMessage: { pattern: 'must be an http(s) URL, or "" to disable upstream search' },
   })),
   max_artifact_bytes: Type.Optional(Type.Integer({ minimum: 1 })),
+  hybrid_merge_upstream: Type.Boolean({
+    default: false,
+    description: 'Hybrid mode: also serve upstream versions of a name that exists locally (off: the dependency-confusion guard)',
+  }),
   rbac: Type.Optional(RbacConfig),
   cache: RegistryCacheConfig,
   rules: Type.Array(RuleConfig, { default: [] }),
