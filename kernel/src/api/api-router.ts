@@ -86,9 +86,10 @@ export class ApiRouter {
   openapi(info: { title: string; version: string }, extraPaths: Record<string, unknown> = {}): Record<string, unknown> {
     const paths: Record<string, Record<string, unknown>> = {}
     for (const s of this.specs) {
-      const p = s.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')
+      // `:name` and the wildcard `*name` (a rest of the path that may contain slashes) are path parameters.
+      const p = s.path.replace(/[:*]([A-Za-z0-9_]+)/g, '{$1}')
       const params: unknown[] = []
-      for (const m of s.path.matchAll(/:([A-Za-z0-9_]+)/g)) params.push({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })
+      for (const m of s.path.matchAll(/[:*]([A-Za-z0-9_]+)/g)) params.push({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })
       if (s.query) {
         const props = (s.query as any).properties ?? {}
         const req = new Set<string>((s.query as any).required ?? [])

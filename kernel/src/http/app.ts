@@ -31,6 +31,8 @@ export interface AppDeps {
   health: () => Promise<{ ok: boolean; checks: Record<string, unknown> }>
   trustProxy: boolean
   accessLog: boolean
+  /** The web UI (history fallback, assets, plugin UI modules); it never answers /api, /proxy or system paths. */
+  ui?: (ctx: Context, next: Next) => Promise<void>
 }
 
 function causeChain(err: unknown): unknown {
@@ -119,6 +121,7 @@ export function createApp(deps: AppDeps): Koa {
 
   app.use(deps.api.router.routes())
   app.use(deps.api.router.allowedMethods())
+  if (deps.ui) app.use(deps.ui)
   return app
 }
 

@@ -1,0 +1,137 @@
+/**
+ * Admin dashboard API: cache hits and misses, bandwidth saved, and what each registry holds.
+ *
+ * @remarks
+ * Traffic counters come from `core:artifact.served` events (one per artifact response, emitted by
+ * the proxy/cache engine and the local store), accumulated in memory since the process started:
+ * a hit is an artifact answered from storage, and its bytes are upstream bandwidth saved. Holdings
+ * (cached artifacts and their size, proxied and hosted packages) are read from the database.
+ */
+import Type from 'typebox'
+import type { Clock, CoreEvents, EventBus } from '@batlehub/sdk'
+import type { Database } from '../db/orm.ts'
+import type { ApiRouter } from './api-router.ts'
+import type { RegistryHost } from '../http/registry-host.ts'
+
+interface Traffic {
+  hits: number
+  misses: number
+  bytes_from_cache: number
+  bytes_from_upstream: number
+}
+
+const zero = (): Traffic => ({ hits: 0, misses: 0, bytes_from_cache: 0, bytes_from_upstream: 0 })
+
+/** Per-registry traffic since start-up, fed by the event bus. */
+export class TrafficStats {
+  readonly since: string
+  readonly #by = new Map<string, Traffic>()
+  readonly #off: () => void
+
+  constructor(bus: EventBus<CoreEvents>, clock: Clock) {
+    this.since = new Date(clock.now()).toISOString()
+    this.#off = bus.on('core:artifact.served', (e) => {
+      const t = this.#by.get(e.registry) ?? zero()
+      const bytes = Number.isFinite(e.bytes) && e.bytes > 0 ? e.bytes : 0
+      if (e.cacheHit) {
+        t.hits++
+        t.bytes_from_cache += bytes
+      } else {
+        t.misses++
+        t.bytes_from_upstream += bytes
+      }
+      this.#by.set(e.registry, t)
+    }, { id: 'dashboard-traffic' })
+  }
+
+  of(registry: string): Traffic {
+    return { ...(this.#by.get(registry) ?? zero()) }
+  }
+
+  dispose(): void {
+    this.#off()
+  }
+}
+
+const num = (v: unknown) => (Number.isFinite(Number(v)) ? Number(v) : 0)
+const rate = (t: Traffic) => (t.hits + t.misses === 0 ? null : t.hits / (t.hits + t.misses))
+
+const TrafficSchema = {
+  hits: Type.Integer(),
+  misses: Type.Integer(),
+  hit_rate: Type.Union([Type.Number(), Type.Null()], { description: 'hits / (hits + misses); null before any traffic' }),
+  bytes_saved: Type.Integer({ description: 'Bytes served from the cache instead of the upstream' }),
+  bytes_fetched: Type.Integer({ description: 'Bytes fetched from upstreams on a miss' }),
+}
+
+export function registerDashboardApi(api: ApiRouter, deps: { hosts: () => readonly RegistryHost[]; db: () => Database; traffic: () => TrafficStats }): void {
+  api.add({
+    method: 'GET',
+    path: '/api/v1/admin/dashboard',
+    summary: 'Cache hits, misses and bandwidth saved per registry and in total, and what each registry holds',
+    tags: ['admin'],
+    access: 'admin',
+    response: Type.Object({
+      since: Type.String({ format: 'date-time', description: 'Traffic counters run from this instant (process start)' }),
+      totals: Type.Object({ ...TrafficSchema, cached_artifacts: Type.Integer(), cached_bytes: Type.Integer(), packages: Type.Integer() }),
+      registries: Type.Array(Type.Object({
+        registry: Type.String(),
+        type: Type.String(),
+        mode: Type.String(),
+        ...TrafficSchema,
+        cached_artifacts: Type.Integer(),
+        cached_bytes: Type.Integer(),
+        proxied_packages: Type.Integer(),
+        local_packages: Type.Integer(),
+      })),
+    }),
+    handler: async () => {
+      const db = deps.db()
+      const t = (name: string) => (db.dialect === 'postgresql' && db.schema ? `"${db.schema.replace(/"/g, '')}"."${name}"` : `"${name}"`)
+      const [artifacts, proxied, local] = await Promise.all([
+        db.execute(`select registry, count(*) as n, sum(size) as bytes from ${t('cached_artifacts')} group by registry`),
+        db.execute(`select registry, count(distinct package_name) as n from ${t('package_statuses')} group by registry`),
+        db.execute(`select registry, count(*) as n from ${t('local_packages')} group by registry`),
+      ])
+      const byReg = (rows: Record<string, unknown>[], field: string) => new Map(rows.map((r) => [String(r.registry), num(r[field])]))
+      const artN = byReg(artifacts, 'n')
+      const artB = byReg(artifacts, 'bytes')
+      const proxN = byReg(proxied, 'n')
+      const locN = byReg(local, 'n')
+      const registries = deps.hosts().map((h) => {
+        const name = h.info.name
+        const tr = deps.traffic().of(name)
+        return {
+          registry: name,
+          type: h.info.type,
+          mode: h.info.mode,
+          hits: tr.hits,
+          misses: tr.misses,
+          hit_rate: rate(tr),
+          bytes_saved: tr.bytes_from_cache,
+          bytes_fetched: tr.bytes_from_upstream,
+          cached_artifacts: artN.get(name) ?? 0,
+          cached_bytes: artB.get(name) ?? 0,
+          proxied_packages: proxN.get(name) ?? 0,
+          local_packages: locN.get(name) ?? 0,
+        }
+      })
+      const sum = (f: (r: (typeof registries)[number]) => number) => registries.reduce((a, r) => a + f(r), 0)
+      const total: Traffic = { hits: sum((r) => r.hits), misses: sum((r) => r.misses), bytes_from_cache: sum((r) => r.bytes_saved), bytes_from_upstream: sum((r) => r.bytes_fetched) }
+      return {
+        since: deps.traffic().since,
+        totals: {
+          hits: total.hits,
+          misses: total.misses,
+          hit_rate: rate(total),
+          bytes_saved: total.bytes_from_cache,
+          bytes_fetched: total.bytes_from_upstream,
+          cached_artifacts: sum((r) => r.cached_artifacts),
+          cached_bytes: sum((r) => r.cached_bytes),
+          packages: sum((r) => r.proxied_packages + r.local_packages),
+        },
+        registries,
+      }
+    },
+  })
+}
