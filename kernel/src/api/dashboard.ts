@@ -81,8 +81,8 @@ export function registerDashboardApi(api: ApiRouter, deps: { hosts: () => readon
         ...TrafficSchema,
         cached_artifacts: Type.Integer(),
         cached_bytes: Type.Integer(),
-        proxied_packages: Type.Integer(),
-        local_packages: Type.Integer(),
+        packages: Type.Integer({ description: 'Distinct package names, proxied or hosted' }),
+        local_packages: Type.Integer({ description: 'Of which hosted in this registry' }),
       })),
     }),
     handler: async () => {
@@ -90,13 +90,15 @@ export function registerDashboardApi(api: ApiRouter, deps: { hosts: () => readon
       const t = (name: string) => (db.dialect === 'postgresql' && db.schema ? `"${db.schema.replace(/"/g, '')}"."${name}"` : `"${name}"`)
       const [artifacts, proxied, local] = await Promise.all([
         db.execute(`select registry, count(*) as n, sum(size) as bytes from ${t('cached_artifacts')} group by registry`),
-        db.execute(`select registry, count(distinct package_name) as n from ${t('package_statuses')} group by registry`),
+        // A name both proxied and hosted (hybrid) is one package, as in the explorer.
+        db.execute(`select u.registry, count(*) as n from (select registry, package_name as name from ${t('package_statuses')}
+          union select registry, name from ${t('local_packages')}) u group by u.registry`),
         db.execute(`select registry, count(*) as n from ${t('local_packages')} group by registry`),
       ])
       const byReg = (rows: Record<string, unknown>[], field: string) => new Map(rows.map((r) => [String(r.registry), num(r[field])]))
       const artN = byReg(artifacts, 'n')
       const artB = byReg(artifacts, 'bytes')
-      const proxN = byReg(proxied, 'n')
+      const pkgN = byReg(proxied, 'n')
       const locN = byReg(local, 'n')
       const registries = deps.hosts().map((h) => {
         const name = h.info.name
@@ -112,7 +114,7 @@ export function registerDashboardApi(api: ApiRouter, deps: { hosts: () => readon
           bytes_fetched: tr.bytes_from_upstream,
           cached_artifacts: artN.get(name) ?? 0,
           cached_bytes: artB.get(name) ?? 0,
-          proxied_packages: proxN.get(name) ?? 0,
+          packages: pkgN.get(name) ?? 0,
           local_packages: locN.get(name) ?? 0,
         }
       })
@@ -128,7 +130,7 @@ export function registerDashboardApi(api: ApiRouter, deps: { hosts: () => readon
           bytes_fetched: total.bytes_from_upstream,
           cached_artifacts: sum((r) => r.cached_artifacts),
           cached_bytes: sum((r) => r.cached_bytes),
-          packages: sum((r) => r.proxied_packages + r.local_packages),
+          packages: sum((r) => r.packages),
         },
         registries,
       }

@@ -104,13 +104,16 @@ export class ExploreCatalog {
   visibility(identity: Identity): Clause {
     if (identity.role === 'admin') return { sql: '1 = 1', params: [] }
     if (identity.role === 'anonymous') return { sql: `p.visibility = 'public'`, params: [] }
-    const groups = identity.groups.length ? identity.groups : ['\u0000']
+    const groups = identity.groups
+    const ownerGroup = groups.length ? ` or (o.principal_type = 'group' and o.principal_id in (${marks(groups.length)}))` : ''
+    const claim = groups.length
+      ? ` or exists (select 1 from ${this.t('namespace_claims')} c where c.registry = p.registry and c.group_id in (${marks(groups.length)})
+          and substr(p.name, 1, length(c.prefix)) = c.prefix)`
+      : ''
     return {
       sql: `(p.visibility in ('public', 'internal') or (p.visibility = 'team' and (
         exists (select 1 from ${this.t('package_owners')} o where o.registry = p.registry and o.package_name in (p.name, p.normalized_name)
-          and ((o.principal_type = 'user' and o.principal_id = ?) or (o.principal_type = 'group' and o.principal_id in (${marks(groups.length)}))))
-        or exists (select 1 from ${this.t('namespace_claims')} c where c.registry = p.registry and c.group_id in (${marks(groups.length)})
-          and substr(p.name, 1, length(c.prefix)) = c.prefix))))`,
+          and ((o.principal_type = 'user' and o.principal_id = ?)${ownerGroup}))${claim})))`,
       params: [identity.userId, ...groups, ...groups],
     }
   }
@@ -301,10 +304,10 @@ export class ExploreCatalog {
   /** Whether the identity is a member of the registry's beta channel (as a user or through a group). */
   async isBetaMember(registry: string, identity: Identity): Promise<boolean> {
     if (identity.role === 'anonymous') return false
-    const groups = identity.groups.length ? identity.groups : ['\u0000']
+    const groups = identity.groups
     const rows = await this.db.execute(
       `select 1 as ok from ${this.t('beta_channel_members')} m where m.registry = ?
-       and ((m.principal_type = 'user' and m.principal_id = ?) or (m.principal_type = 'group' and m.principal_id in (${marks(groups.length)})))`,
+       and ((m.principal_type = 'user' and m.principal_id = ?)${groups.length ? ` or (m.principal_type = 'group' and m.principal_id in (${marks(groups.length)}))` : ''})`,
       [registry, identity.userId, ...groups],
     )
     return rows.length > 0

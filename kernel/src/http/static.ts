@@ -23,6 +23,9 @@ import type { LoggerService } from '@batlehub/sdk'
 export const RESERVED_PREFIXES = ['/api/', '/proxy/', '/swagger-ui']
 const RESERVED_EXACT = new Set(['/api', '/proxy', '/healthz', '/metrics'])
 
+/** Client-side routes of the web UI: deep links always get index.html (package names may contain dots). */
+export const APP_ROUTES = ['/explore', '/setup', '/admin', '/sign-in']
+
 /** Bare imports left to the shell's import map. */
 export const SHARED_BROWSER_MODULES = ['lit', 'lit/*', '@lit/context', '@batlehub/sdk/ui']
 
@@ -289,7 +292,9 @@ export function createUiMiddleware(o: UiOptions): (ctx: Context, next: Next) => 
     }
     if (path === '/index.html') return sendIndex(ctx)
     if (sendAsset(ctx, path)) return
-    // History fallback: extension-less paths are app routes; a missing file stays a 404.
+    // History fallback: app routes (`/explore/packages/npm/lodash.merge`) and extension-less paths
+    // get the app; a missing file stays a 404.
+    if (APP_ROUTES.some((r) => path === r || path.startsWith(`${r}/`))) return sendIndex(ctx)
     const last = path.slice(path.lastIndexOf('/') + 1)
     if (!last.includes('.')) return sendIndex(ctx)
     return next()
