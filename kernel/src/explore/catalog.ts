@@ -168,10 +168,14 @@ export class ExploreCatalog {
   }): Promise<{ items: ExplorePackage[]; total: number }> {
     if (o.registries.length === 0) return { items: [], total: 0 }
     const cte = this.packagesCte(o)
+    // Byte order on both dialects: PostgreSQL's default collation would otherwise skip punctuation
+    // (`@types/node` sorting as "typesnode").
+    const c = this.db.dialect === 'postgresql' ? ' collate "C"' : ''
+    const byName = `lower(k.name)${c} asc, k.name${c} asc, k.registry asc`
     const order =
-      o.sort === 'name' ? 'lower(k.name) asc, k.name asc, k.registry asc'
-        : o.sort === 'recent' ? 'case when k.last_accessed is null then 1 else 0 end, k.last_accessed desc, lower(k.name) asc, k.registry asc'
-          : 'k.total_downloads desc, lower(k.name) asc, k.registry asc'
+      o.sort === 'name' ? byName
+        : o.sort === 'recent' ? `case when k.last_accessed is null then 1 else 0 end, k.last_accessed desc, ${byName}`
+          : `k.total_downloads desc, ${byName}`
     const rows = await this.db.execute(
       `${cte.sql}
       select k.registry, k.name, k.proxied_versions, k.local_versions, k.is_local, k.total_downloads, k.last_accessed,

@@ -112,6 +112,19 @@ export function contentSecurityPolicy(html: string): string {
   ].join('; ')
 }
 
+/**
+ * Sets a body and its length. For HEAD the body is not produced at all (a file stream would be
+ * opened and never read), but the length of the GET response is kept.
+ */
+function setBody(ctx: Context, body: Buffer | string | NodeJS.ReadableStream | (() => NodeJS.ReadableStream), length: number): void {
+  if (ctx.method === 'HEAD') {
+    ctx.body = ''
+  } else {
+    ctx.body = typeof body === 'function' ? body() : body
+  }
+  ctx.length = length
+}
+
 const NOT_BUILT = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>BatleHub</title></head>
@@ -204,7 +217,7 @@ export function createUiMiddleware(o: UiOptions): (ctx: Context, next: Next) => 
     if (!page) {
       ctx.status = 503
       ctx.type = 'text/html; charset=utf-8'
-      ctx.body = ctx.method === 'HEAD' ? null : NOT_BUILT
+      setBody(ctx, NOT_BUILT, Buffer.byteLength(NOT_BUILT))
       return
     }
     ctx.set('content-security-policy', page.csp)
@@ -215,8 +228,7 @@ export function createUiMiddleware(o: UiOptions): (ctx: Context, next: Next) => 
     }
     ctx.status = 200
     ctx.type = 'text/html; charset=utf-8'
-    ctx.length = page.body.length
-    ctx.body = ctx.method === 'HEAD' ? null : page.body
+    setBody(ctx, page.body, page.body.length)
   }
 
   const sendPluginFile = async (ctx: Context, id: string, rel: string): Promise<boolean> => {
@@ -243,8 +255,7 @@ export function createUiMiddleware(o: UiOptions): (ctx: Context, next: Next) => 
     }
     ctx.status = 200
     ctx.type = 'text/javascript; charset=utf-8'
-    ctx.length = file.body.length
-    ctx.body = ctx.method === 'HEAD' ? null : file.body
+    setBody(ctx, file.body, file.body.length)
     return true
   }
 
@@ -271,8 +282,7 @@ export function createUiMiddleware(o: UiOptions): (ctx: Context, next: Next) => 
     }
     ctx.status = 200
     ctx.type = TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream'
-    ctx.length = st.size
-    ctx.body = ctx.method === 'HEAD' ? null : createReadStream(file)
+    setBody(ctx, () => createReadStream(file), st.size)
     return true
   }
 

@@ -1,0 +1,200 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { request as httpRequest } from 'node:http'
+import { defineRegistryPlugin } from '@batlehub/sdk'
+import { createTestKernel, testDialects, type KernelTestHandle } from '../src/testing/index.ts'
+import { CachedArtifact, LocalPackage, PackageStatus } from '../src/db/entities.ts'
+import { BannerService, DatabaseBannerStore } from '../src/api/banner.ts'
+
+const ADMIN = 'ui-api-admin-token-0123456789'
+const USER = 'ui-api-user-token-0123456789'
+
+const snippets = defineRegistryPlugin({
+  id: 'snippets',
+  capabilities: { proxy: true, publish: true, search: false, yank: false },
+  setup: () => ({
+    setupSnippets: ({ baseUrl, registryName, mode }) => [
+      { title: '.toolrc', language: 'ini', content: `registry=${baseUrl}/`, purpose: 'install' },
+      { title: 'Publish', language: 'shell', content: `tool publish --to ${registryName} (${mode})`, purpose: 'publish' },
+      // Malformed entries are dropped rather than shown.
+      { title: 'broken', language: 'ini', content: 42, purpose: 'install' } as never,
+      { title: 'bad purpose', language: 'ini', content: 'x', purpose: 'other' } as never,
+    ],
+  }),
+})
+const throwing = defineRegistryPlugin({
+  id: 'throwing',
+  capabilities: { proxy: true, publish: false, search: false, yank: false },
+  setup: () => ({ setupSnippets: () => { throw new Error('plugin bug') } }),
+})
+const silent = defineRegistryPlugin({ id: 'silent', capabilities: { proxy: true, publish: false, search: false, yank: false }, setup: () => ({}) })
+
+/** GET with a chosen Host header (fetch does not let a caller set it). */
+function getWithHost(base: string, path: string, host: string, token: string): Promise<any> {
+  const u = new URL(base)
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: u.hostname, port: u.port, path, headers: { host, authorization: `Bearer ${token}` } }, (res) => {
+      let body = ''
+      res.on('data', (c) => (body += c))
+      res.on('end', () => resolve(JSON.parse(body)))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+const tokens = [{ type: 'token', tokens: [
+  { value: ADMIN, role: 'admin', user_id: 'root' },
+  { value: USER, role: 'user', user_id: 'alice', groups: ['ci', 'oidc:frontend'] },
+] }]
+
+for (const dialect of testDialects()) {
+  // `[cache] type = "postgres"` needs a PostgreSQL database (config validation refuses it on SQLite).
+  for (const cacheType of dialect === 'postgresql' ? ['memory', 'postgres'] as const : ['memory'] as const) {
+    const Banner = suite<{ hub: KernelTestHandle }>(`banner API (${dialect}, cache ${cacheType})`)
+    Banner.before.each(async (t) => {
+      t.hub = await createTestKernel({ database: dialect, config: { auth: tokens, cache: { type: cacheType } } })
+    })
+    Banner.after.each(async (t) => {
+      await t.hub.close()
+    })
+
+    Banner('anyone reads it, admins set and clear it', async ({ hub }) => {
+      assert.equal((await hub.request('GET', '/api/v1/banner')).json(), { banner: null })
+      assert.is((await hub.request('PUT', '/api/v1/admin/banner', { body: { message: 'x' } })).status, 401)
+      assert.is((await hub.request('PUT', '/api/v1/admin/banner', { token: USER, body: { message: 'x' } })).status, 403)
+      const set = await hub.request('PUT', '/api/v1/admin/banner', { token: ADMIN, body: { message: 'Scheduled maintenance in 30 min', level: 'warning' } })
+      assert.is(set.status, 200)
+      const expected = { message: 'Scheduled maintenance in 30 min', level: 'warning', set_by: 'root', set_at: new Date(hub.clock.now()).toISOString() }
+      assert.equal(set.json(), { banner: expected })
+      const read = await hub.request('GET', '/api/v1/banner')
+      assert.equal(read.json(), { banner: expected })
+      assert.is(read.headers['cache-control'], 'no-store')
+      const info = await hub.request('PUT', '/api/v1/admin/banner', { token: ADMIN, body: { message: 'Hello' } })
+      assert.is(info.json().banner.level, 'info')
+      for (const body of [{ message: '' }, { message: 'x'.repeat(501) }, { message: 'x', level: 'fatal' }, { level: 'info' }, { message: 'x', extra: true }]) {
+        const bad = await hub.request('PUT', '/api/v1/admin/banner', { token: ADMIN, body })
+        assert.is(bad.status, 400, JSON.stringify(body))
+      }
+      assert.is((await hub.request('DELETE', '/api/v1/admin/banner', { token: USER })).status, 403)
+      assert.equal((await hub.request('DELETE', '/api/v1/admin/banner', { token: ADMIN })).json(), { ok: true })
+      assert.equal((await hub.request('GET', '/api/v1/banner')).json(), { banner: null })
+    })
+
+    Banner(cacheType === 'memory' ? 'the memory store keeps the banner out of the database' : 'the postgres store shares the banner through system_kv', async ({ hub }) => {
+      await hub.request('PUT', '/api/v1/admin/banner', { token: ADMIN, body: { message: 'Shared', level: 'error' } })
+      // Another replica on the same database: a second service over the same table.
+      const other = new BannerService(new DatabaseBannerStore(hub.kernel.db), hub.clock, hub.kernel.log)
+      const seen = await other.get()
+      if (cacheType === 'memory') assert.is(seen, null)
+      else {
+        assert.equal([seen?.message, seen?.level], ['Shared', 'error'])
+        await other.clear('root')
+        assert.equal((await hub.request('GET', '/api/v1/banner')).json(), { banner: null })
+      }
+    })
+    Banner.run()
+  }
+
+  const Guide = suite<{ hub: KernelTestHandle }>(`setup guide, whoami, dashboard (${dialect})`)
+  Guide.before.each(async (t) => {
+    t.hub = await createTestKernel({
+      database: dialect,
+      plugins: [snippets, throwing, silent],
+      config: {
+        auth: tokens,
+        registries: [
+          { name: 'tools', type: 'snippets', upstreams: ['http://127.0.0.1:9'] },
+          { name: 'internal-tools', type: 'snippets', mode: 'hybrid', upstreams: ['http://127.0.0.1:9'] },
+          { name: 'buggy', type: 'throwing', upstreams: ['http://127.0.0.1:9'] },
+          { name: 'plain', type: 'silent', upstreams: ['http://127.0.0.1:9'] },
+        ],
+      },
+    })
+  })
+  Guide.after.each(async (t) => {
+    await t.hub.close()
+  })
+
+  Guide('the setup guide fills each plugin\'s snippets with this server\'s address', async ({ hub }) => {
+    const res = await hub.request('GET', '/api/v1/setup')
+    assert.is(res.status, 200)
+    const body = res.json()
+    assert.is(body.server_url, hub.url)
+    assert.equal(body.registries.map((r: any) => [r.name, r.type, r.mode, r.url, r.accessible, r.snippets.length]), [
+      ['tools', 'snippets', 'proxy', `${hub.url}/proxy/tools/`, true, 2],
+      ['internal-tools', 'snippets', 'hybrid', `${hub.url}/proxy/internal-tools/`, false, 2],
+      ['buggy', 'throwing', 'proxy', `${hub.url}/proxy/buggy/`, true, 0],
+      ['plain', 'silent', 'proxy', `${hub.url}/proxy/plain/`, true, 0],
+    ])
+    assert.equal(body.registries[0].snippets, [
+      { title: '.toolrc', language: 'ini', content: `registry=${hub.url}/proxy/tools/`, purpose: 'install' },
+      { title: 'Publish', language: 'shell', content: 'tool publish --to tools (proxy)', purpose: 'publish' },
+    ])
+    // Behind a reverse proxy the address is the Host the client used.
+    const proxied = await getWithHost(hub.url, '/api/v1/setup', 'hub.example.com:8443', USER)
+    assert.is(proxied.server_url, 'http://hub.example.com:8443')
+    assert.is(proxied.registries[1].accessible, true)
+  })
+
+  Guide('server.public_url wins over the request address', async () => {
+    const hub = await createTestKernel({ database: dialect, plugins: [snippets], config: { server: { public_url: 'https://hub.example.com/' }, registries: [{ name: 'tools', type: 'snippets', upstreams: ['http://127.0.0.1:9'] }] } })
+    try {
+      const body = (await hub.request('GET', '/api/v1/setup')).json()
+      assert.is(body.server_url, 'https://hub.example.com')
+      assert.is(body.registries[0].snippets[0].content, 'registry=https://hub.example.com/proxy/tools/')
+    } finally {
+      await hub.close()
+    }
+  })
+
+  Guide('whoami tells the UI who the token belongs to and what it may explore', async ({ hub }) => {
+    assert.equal((await hub.request('GET', '/api/v1/auth/whoami')).json(), {
+      user_id: 'anonymous', role: 'anonymous', groups: [], provider: 'anonymous', display_name: null,
+      explorable_registries: ['tools', 'buggy', 'plain'],
+    })
+    const user = (await hub.request('GET', '/api/v1/auth/whoami', { token: USER })).json()
+    assert.equal([user.user_id, user.role, user.groups, user.provider], ['alice', 'user', ['ci', 'oidc:frontend'], 'token'])
+    assert.equal(user.explorable_registries, ['tools', 'internal-tools', 'buggy', 'plain'])
+    const bad = await hub.request('GET', '/api/v1/auth/whoami', { token: 'not-a-token' })
+    assert.is(bad.status, 401)
+  })
+
+  Guide('the dashboard counts hits, misses and bandwidth saved per registry and in total', async ({ hub }) => {
+    assert.is((await hub.request('GET', '/api/v1/admin/dashboard', { token: USER })).status, 403)
+    const served = (registry: string, bytes: number, cacheHit: boolean) =>
+      hub.kernel.bus.emit('core:artifact.served', { registry, name: 'x', version: '1.0.0', key: 'k', bytes, cacheHit, at: new Date().toISOString() })
+    served('tools', 1000, false)
+    served('tools', 1000, true)
+    served('tools', 1000, true)
+    served('tools', 1000, true)
+    served('internal-tools', 500, false)
+    const em = hub.kernel.db.em()
+    const now = new Date(hub.clock.now())
+    em.create(CachedArtifact, { registry: 'tools', storageKey: 'a/x-1.0.0.tgz', packageName: 'x', packageVersion: '1.0.0', sha256: 'a'.repeat(64), size: 1000, cachedAt: now })
+    em.create(CachedArtifact, { registry: 'tools', storageKey: 'a/y-1.0.0.tgz', packageName: 'y', packageVersion: '1.0.0', sha256: 'b'.repeat(64), size: 2500, cachedAt: now })
+    em.create(PackageStatus, { registry: 'tools', packageName: 'x', packageVersion: '1.0.0', downloadCount: 4, firstSeenAt: now })
+    em.create(PackageStatus, { registry: 'tools', packageName: 'y', packageVersion: '1.0.0', downloadCount: 0, firstSeenAt: now })
+    em.create(PackageStatus, { registry: 'internal-tools', packageName: 'z', packageVersion: '1.0.0', downloadCount: 1, firstSeenAt: now })
+    em.create(LocalPackage, { registry: 'internal-tools', name: 'z', normalizedName: 'z', createdAt: now, updatedAt: now })
+    await em.flush()
+    const body = (await hub.request('GET', '/api/v1/admin/dashboard', { token: ADMIN })).json()
+    assert.equal(body.totals, { hits: 3, misses: 2, hit_rate: 0.6, bytes_saved: 3000, bytes_fetched: 1500, cached_artifacts: 2, cached_bytes: 3500, packages: 3 })
+    assert.equal(body.registries.find((r: any) => r.registry === 'tools'), {
+      registry: 'tools', type: 'snippets', mode: 'proxy', hits: 3, misses: 1, hit_rate: 0.75, bytes_saved: 3000, bytes_fetched: 1000,
+      cached_artifacts: 2, cached_bytes: 3500, packages: 2, local_packages: 0,
+    })
+    const internal = body.registries.find((r: any) => r.registry === 'internal-tools')
+    assert.equal([internal.packages, internal.local_packages, internal.hit_rate], [1, 1, 0])
+    assert.is(body.registries.find((r: any) => r.registry === 'plain').hit_rate, null)
+  })
+
+  Guide('the OpenAPI document describes the explorer, banner, setup and UI endpoints', async ({ hub }) => {
+    const paths = Object.keys((await hub.request('GET', '/api/v1/openapi.json')).json().paths)
+    for (const p of ['/api/v1/explore/packages', '/api/v1/explore/registries', '/api/v1/explore/packages/{registry}/{name}', '/api/v1/explore/upstream',
+      '/api/v1/admin/explore/invalidate', '/api/v1/banner', '/api/v1/admin/banner', '/api/v1/setup', '/api/v1/admin/dashboard', '/api/v1/auth/whoami', '/api/v1/ui/plugins']) {
+      assert.ok(paths.includes(p), p)
+    }
+  })
+  Guide.run()
+}
