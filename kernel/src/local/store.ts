@@ -148,6 +148,16 @@ export class LocalStore implements LocalStoreService {
     return checkName(normalized)
   }
 
+  /** The normalised name, or null for a name that cannot exist (too long, control characters). */
+  private lookupName(name: string): string | null {
+    try {
+      checkName(name)
+    } catch {
+      return null
+    }
+    return this.normalize(name)
+  }
+
   private now(): Date {
     return new Date(this.o.clock.now())
   }
@@ -272,7 +282,8 @@ export class LocalStore implements LocalStoreService {
   }
 
   async exists(name: string): Promise<boolean> {
-    const normalized = this.normalize(name)
+    const normalized = this.lookupName(name)
+    if (normalized === null) return false
     return (await this.em().count(LocalPackage, { registry: this.o.registry, normalizedName: normalized })) > 0
   }
 
@@ -543,9 +554,16 @@ export class LocalStore implements LocalStoreService {
     })
   }
 
+  /** Points a tag at a version; call inside {@link LocalStore.tx} (a concurrent first write retries). */
   private async writeTag(em: EntityManager, packageId: number, tag: string, version: string, now: Date): Promise<void> {
     const updated = await em.nativeUpdate(PackageTag, { package: packageId, tag }, { version, updatedAt: now } as any)
-    if (updated === 0) await em.insert(PackageTag, { package: packageId, tag, version, updatedAt: now } as any)
+    if (updated > 0) return
+    try {
+      await em.insert(PackageTag, { package: packageId, tag, version, updatedAt: now } as any)
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new Retry()
+      throw err
+    }
   }
 
   private fileInfo(f: StoredFile | FileRow): LocalFileInfo {
@@ -566,7 +584,8 @@ export class LocalStore implements LocalStoreService {
   // -------------------------------------------------------------------------------------------
 
   async getPackage(name: string, options: { identity?: Identity } = {}): Promise<LocalPackageInfo | null> {
-    const normalized = this.normalize(name)
+    const normalized = this.lookupName(name)
+    if (normalized === null) return null
     const em = this.em()
     const pkg = await this.findPackage(em, normalized)
     if (!pkg) return null
@@ -609,10 +628,22 @@ export class LocalStore implements LocalStoreService {
     const limit = Math.min(Math.max(Math.trunc(options.limit ?? 20), 1), 100_000)
     const offset = Math.max(Math.trunc(options.offset ?? 0), 0)
     const em = this.em()
-    const rows = await em.find(LocalPackage, { registry: this.o.registry }, {
-      fields: ['id', 'name', 'normalizedName', 'visibility', 'description', 'updatedAt'] as any,
-      orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }],
-    }) as PackageRow[]
+    // The database narrows the candidates (ASCII case folding, `!` escaping the same on both
+    // dialects); the exact, Unicode-aware match is checked again below.
+    const where = ['registry = ?']
+    const params: unknown[] = [this.o.registry]
+    if (q && /^[\x20-\x7e]*$/.test(q)) {
+      const pattern = `%${q.replace(/[!%_]/g, (c) => `!${c}`)}%`
+      where.push(`(lower(name) like ? escape '!' or lower(normalized_name) like ? escape '!')`)
+      params.push(pattern, pattern)
+    }
+    const raw = await this.o.db.execute(
+      `select id, name, normalized_name, visibility, description, updated_at from ${this.packagesTable}
+       where ${where.join(' and ')} order by updated_at desc, id desc`, params)
+    const rows = raw.map((r) => ({
+      id: Number(r.id), name: String(r.name), normalizedName: String(r.normalized_name), visibility: String(r.visibility),
+      description: (r.description as string | null) ?? null, updatedAt: fromSqlTime(r.updated_at),
+    })) as unknown as PackageRow[]
     const identity = options.identity
     const claims = identity && rows.some((r) => r.visibility !== 'public') ? await this.claims() : []
     const matched: PackageRow[] = []
@@ -781,11 +812,12 @@ export class LocalStore implements LocalStoreService {
   async setTag(name: string, tag: string, version: string, options: { identity: Identity }): Promise<void> {
     checkTag(tag)
     const pkg = await this.managedPackage(name, options.identity)
-    const em = this.em()
-    const ver = await this.versionOf(em, pkg, version)
-    const now = this.now()
-    await this.writeTag(em, pkg.id, tag, ver.version, now)
-    await em.nativeUpdate(LocalPackage, { id: pkg.id }, { updatedAt: now } as any)
+    await this.tx(async (em) => {
+      const ver = await this.versionOf(em, pkg, version)
+      const now = this.now()
+      await this.writeTag(em, pkg.id, tag, ver.version, now)
+      await em.nativeUpdate(LocalPackage, { id: pkg.id }, { updatedAt: now } as any)
+    })
   }
 
   async removeTag(name: string, tag: string, options: { identity: Identity }): Promise<void> {
@@ -825,10 +857,15 @@ export class LocalStore implements LocalStoreService {
         await em.nativeUpdate(PackageOwner, { id: current.id }, { role } as any)
         return
       }
-      await em.insert(PackageOwner, {
-        registry: this.o.registry, packageName: pkg.normalizedName, principalType, principalId, role,
-        createdBy: options.identity.userId, createdAt: this.now(),
-      } as any)
+      try {
+        await em.insert(PackageOwner, {
+          registry: this.o.registry, packageName: pkg.normalizedName, principalType, principalId, role,
+          createdBy: options.identity.userId, createdAt: this.now(),
+        } as any)
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new Retry() // added concurrently: run again as a role change
+        throw err
+      }
     })
   }
 
