@@ -106,6 +106,21 @@ for (const dialect of testDialects()) {
     assert.is(fp.files, 3)
   })
 
+  Local('concurrent appends to a new version both land, and both count towards the quota', async ({ hub }) => {
+    const results = await Promise.all([
+      put(hub, 'pkgs', alice, 'multi-file', '1.0.0', 'a.whl', 'aaa', {}, '?append=1'),
+      put(hub, 'pkgs', alice, 'multi-file', '1.0.0', 'b.whl', 'bbbb', {}, '?append=1'),
+      put(hub, 'pkgs', alice, 'multi-file', '1.0.0', 'c.tar.gz', 'ccccc', {}, '?append=1'),
+    ])
+    assert.equal(results.map((r) => r.status), [201, 201, 201], results.map((r) => r.text()).join(' | '))
+    const info = (await hub.request('GET', '/proxy/pkgs/packages/multi-file')).json()
+    assert.is(info.versions.length, 1)
+    assert.equal(info.versions[0].files.map((f: any) => f.filename).sort(), ['a.whl', 'b.whl', 'c.tar.gz'])
+    const next = await put(hub, 'pkgs', alice, 'other', '1.0.0', 'o.tgz', 'o')
+    assert.is(next.headers['x-quota-storage-used'], String(3 + 4 + 5 + 1))
+    assert.is(next.headers['x-quota-packages-used'], '2')
+  })
+
   Local('the first publisher becomes admin owner; others are refused; group owners and admins may publish', async ({ hub }) => {
     assert.is((await put(hub, 'pkgs', alice, 'core', '1.0.0', 'core.tgz', 'a')).status, 201)
     assert.equal((await hub.request('GET', '/proxy/pkgs/owners/core')).json(), [{ principalType: 'user', principalId: 'alice', role: 'admin' }])

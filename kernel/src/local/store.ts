@@ -13,7 +13,7 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import { Readable } from 'node:stream'
 import { randomInt } from 'node:crypto'
-import type { EntityManager } from '@mikro-orm/core'
+import type { EntityManager } from '@mikro-orm/sql'
 import {
   AuthenticationError, ConflictError, InputError, NotAllowedError, NotFoundError, PayloadTooLargeError,
   type Clock, type CoreEvents, type EventActor, type EventBus, type Identity, type LocalFileInfo, type LocalPackageInfo,
@@ -513,7 +513,8 @@ export class LocalStore implements LocalStoreService {
       if (existingVersion) {
         if (!input.appendToExisting) throw new ConflictError(`${pkg?.name ?? p.name}@${version} already exists`)
         versionId = existingVersion.id
-        await em.nativeUpdate(LocalVersion, { id: versionId }, { sizeBytes: Number(existingVersion.sizeBytes) + size } as any)
+        // An increment, not read-modify-write: concurrent appends to one version all count.
+        await em.execute(`update ${this.versionsTable} set size_bytes = size_bytes + ? where id = ?`, [size, versionId])
       } else {
         try {
           versionId = await em.insert(LocalVersion, {
