@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs'
 import { resolve, sep } from 'node:path'
 import type { AddressInfo, Socket } from 'node:net'
 import { container as rootContainer, type DependencyContainer } from 'tsyringe'
-import { SDK_VERSION, type AuthHooks, type AuthPluginDefinition, type Clock, type RegistryInfo, type RegistryPluginDefinition } from '@batlehub/sdk'
+import { SDK_VERSION, type ArchiveService, type AuthHooks, type AuthPluginDefinition, type Clock, type RegistryInfo, type RegistryPluginDefinition } from '@batlehub/sdk'
 import { KERNEL_VERSION } from './version.ts'
 import { createRootLogger, Logger, type LogLevel } from './log/logger.ts'
 import { KernelEventBus } from './events/bus.ts'
@@ -35,7 +35,11 @@ import { ExploreCatalog } from './explore/catalog.ts'
 import { createUiMiddleware, resolveUiDir, type PluginUiModule } from './http/static.ts'
 import { UpstreamHttp } from './upstream/http.ts'
 import { Records } from './records/records.ts'
+import { LocalStores } from './local/index.ts'
+import { registerLocalAdminApi } from './api/admin-local.ts'
 import { TOKENS } from './tokens.ts'
+import { createArchiveService } from './archives/archives.ts'
+import { join } from 'node:path'
 
 export interface KernelOptions {
   /** `--config PATH`; default `config.toml` in cwd, else the built-in defaults. */
@@ -138,6 +142,8 @@ export class Kernel {
   private disposers: Array<() => void | Promise<void>> = []
   private closed = false
   bootstrapToken: string | null = null
+  /** The local package store of every registry (`ctx.packages`). */
+  localStores!: LocalStores
   /** The explorer's query cache (flushed on publish and by `POST /api/v1/admin/explore/invalidate`). */
   exploreCache!: ExploreCache
   /** The global banner (the configuration reload sets and clears it too). */
@@ -148,6 +154,15 @@ export class Kernel {
   uiModules: PluginUiModule[] = []
   /** How long in-flight requests may run on after close() before their connections are cut. */
   closeGraceMs = 5000
+  /** Temporary files (request bodies, upstream spools) live here, inside the data directory. */
+  get spoolDir(): string {
+    return join(this.config.server.data_dir, 'spool')
+  }
+  private _archives?: ArchiveService
+  get archives(): ArchiveService {
+    this._archives ??= createArchiveService(this.spoolDir)
+    return this._archives
+  }
 
   private constructor(
     readonly config: HubConfig,
@@ -265,6 +280,9 @@ export class Kernel {
     this.bootstrapToken = await bootstrapAdminToken({ provider: this.apiTokens, configuredAdmin, log: this.log, print: options.print })
 
     // Registry instances.
+    const localStores = new LocalStores({ db: this.db, storage: this.storage, events: this.bus, clock: this.clock, log: this.log.child({ component: 'local-store' }) })
+    this.localStores = localStores
+    this.disposers.push(() => localStores.close())
     for (const r of this.config.registries) {
       const plugin = this.plugins.loaded.find((p) => p.kind === 'registry' && p.id === r.type)
       if (!plugin || plugin.kind !== 'registry') throw new Error(`registries: no registry plugin "${r.type}"`)
@@ -285,6 +303,7 @@ export class Kernel {
         rbac,
         defaultBodyLimit: r.max_artifact_bytes ?? this.config.server.max_body_bytes,
         publicUrl: this.config.server.public_url,
+        spoolDir: this.spoolDir,
       })
       const log = this.log.child({ plugin: plugin.id, registry: r.name })
       const http = new UpstreamHttp({
@@ -308,6 +327,8 @@ export class Kernel {
         policy: Object.freeze({ can: rbac.can.bind(rbac), assert: host.assert.bind(host) }),
         events: this.bus,
         routes: host.registrar(),
+        archives: this.archives,
+        packages: localStores.create(r, () => host.hooks.normalizeName?.bind(host.hooks)),
       })
       const hooks = await timeBoxedSetup(plugin.packageName, timeout, () => plugin.definition.setup(ctx as any))
       host.hooks = hooks ?? {}
@@ -317,6 +338,7 @@ export class Kernel {
     }
 
     registerSystemApi(this.api, { hosts: () => [...this.hosts.values()] })
+    registerLocalAdminApi(this.api, { hosts: () => this.hosts, stores: localStores })
     this.setupUiApis()
     this.api.router.get('/api/v1/openapi.json', (ctx) => {
       ctx.type = 'application/json'
@@ -331,7 +353,10 @@ export class Kernel {
     this.exploreCache = new ExploreCache(this.clock)
     registerExploreApi(this.api, {
       hosts,
-      catalog: new ExploreCatalog(this.db),
+      catalog: new ExploreCatalog(this.db, {
+        // The local store decides who sees a `team` package; the explorer asks it.
+        teamVisible: async (registry, name, identity) => Boolean(await this.localStores.get(registry)?.getPackage(name, { identity })),
+      }),
       cache: this.exploreCache,
       log,
       betaEnabled: (name) => this.config.registries.find((r) => r.name === name)?.beta_channel.enabled ?? false,

@@ -90,8 +90,11 @@ export function registerDashboardApi(api: ApiRouter, deps: { hosts: () => readon
       const t = (name: string) => (db.dialect === 'postgresql' && db.schema ? `"${db.schema.replace(/"/g, '')}"."${name}"` : `"${name}"`)
       const [artifacts, proxied, local] = await Promise.all([
         db.execute(`select registry, count(*) as n, sum(size) as bytes from ${t('cached_artifacts')} group by registry`),
-        // A name both proxied and hosted (hybrid) is one package, as in the explorer.
-        db.execute(`select u.registry, count(*) as n from (select registry, package_name as name from ${t('package_statuses')}
+        // A name both proxied and hosted (hybrid) is one package, as in the explorer; the local store
+        // counts downloads under the normalised name.
+        db.execute(`select u.registry, count(*) as n from (
+            select s.registry, coalesce(lp.name, s.package_name) as name from ${t('package_statuses')} s
+            left join ${t('local_packages')} lp on lp.registry = s.registry and s.package_name in (lp.name, lp.normalized_name)
           union select registry, name from ${t('local_packages')}) u group by u.registry`),
         db.execute(`select registry, count(*) as n from ${t('local_packages')} group by registry`),
       ])

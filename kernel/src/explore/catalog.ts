@@ -88,8 +88,13 @@ export function likeContains(needle: string): string {
   return `%${needle.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`
 }
 
+export interface ExploreCatalogOptions {
+  /** Whether the local store shows a `team` package to this identity. Without it, team packages are admins' only. */
+  teamVisible?: (registry: string, name: string, identity: Identity) => Promise<boolean>
+}
+
 export class ExploreCatalog {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: Database, private readonly o: ExploreCatalogOptions = {}) {}
 
   private t(name: string): string {
     const schema = this.db.dialect === 'postgresql' && this.db.schema ? `"${this.db.schema.replace(/"/g, '')}".` : ''
@@ -97,43 +102,49 @@ export class ExploreCatalog {
   }
 
   /**
-   * Local packages `identity` may see, as a condition on alias `p`: admins see everything,
-   * anonymous callers public packages, users public and internal ones plus team packages they own
-   * or whose namespace is claimed by one of their groups.
+   * Local packages `identity` may see, as a condition on alias `p` (the local store's rule): admins
+   * see everything, anonymous callers public packages, users public and internal ones plus the
+   * `team` packages the local store shows them (their group owns the namespace, or they own the
+   * package). Team packages are few; each is asked of the store so the rule lives in one place.
    */
-  visibility(identity: Identity): Clause {
+  async visibility(identity: Identity, registries: readonly string[]): Promise<Clause> {
     if (identity.role === 'admin') return { sql: '1 = 1', params: [] }
     if (identity.role === 'anonymous') return { sql: `p.visibility = 'public'`, params: [] }
-    const groups = identity.groups
-    const ownerGroup = groups.length ? ` or (o.principal_type = 'group' and o.principal_id in (${marks(groups.length)}))` : ''
-    const claim = groups.length
-      ? ` or exists (select 1 from ${this.t('namespace_claims')} c where c.registry = p.registry and c.group_id in (${marks(groups.length)})
-          and substr(p.name, 1, length(c.prefix)) = c.prefix)`
-      : ''
+    const team = registries.length && this.o.teamVisible
+      ? await this.db.execute(
+        `select p.id, p.registry, p.name from ${this.t('local_packages')} p
+         where p.registry in (${marks(registries.length)}) and p.visibility not in ('public', 'internal')`,
+        [...registries],
+      )
+      : []
+    const seen: unknown[] = []
+    for (const row of team) {
+      if (await this.o.teamVisible!(String(row.registry), String(row.name), identity).catch(() => false)) seen.push(row.id)
+    }
     return {
-      sql: `(p.visibility in ('public', 'internal') or (p.visibility = 'team' and (
-        exists (select 1 from ${this.t('package_owners')} o where o.registry = p.registry and o.package_name in (p.name, p.normalized_name)
-          and ((o.principal_type = 'user' and o.principal_id = ?)${ownerGroup}))${claim})))`,
-      params: [identity.userId, ...groups, ...groups],
+      sql: `(p.visibility in ('public', 'internal')${seen.length ? ` or p.id in (${marks(seen.length)})` : ''})`,
+      params: seen,
     }
   }
 
   /** The CTE `pkgs(registry, name, proxied_versions, local_versions, is_local, total_downloads, last_accessed)`. */
-  private packagesCte(o: { registries: readonly string[]; name?: string; identity: Identity }): Clause {
+  private async packagesCte(o: { registries: readonly string[]; name?: string; identity: Identity }): Promise<Clause> {
     const reg = marks(o.registries.length)
-    const vis = this.visibility(o.identity)
+    const vis = await this.visibility(o.identity, o.registries)
+    // The local store counts downloads under the normalised name: a status row of a hosted package
+    // (matched by either name) belongs to that package's row, under its display name.
     const like = o.name ? likeContains(o.name) : undefined
     const sql = `with hidden as (
         select p.registry, p.name from ${this.t('local_packages')} p
         where p.registry in (${reg}) and not (${vis.sql})
       ),
       entries as (
-        select s.registry as registry, s.package_name as name,
+        select s.registry as registry, coalesce(lp.name, s.package_name) as name,
           case when lv.id is null then 1 else 0 end as proxied_versions,
           0 as local_versions, 0 as is_local,
           s.download_count as downloads, s.last_accessed_at as last_accessed
         from ${this.t('package_statuses')} s
-        left join ${this.t('local_packages')} lp on lp.registry = s.registry and lp.name = s.package_name
+        left join ${this.t('local_packages')} lp on lp.registry = s.registry and s.package_name in (lp.name, lp.normalized_name)
         left join ${this.t('local_versions')} lv on lv.package_id = lp.id and lv.version = s.package_version
         where s.registry in (${reg})${like ? ` and lower(s.package_name) like ? escape '!'` : ''}
         union all
@@ -167,7 +178,7 @@ export class ExploreCatalog {
     identity: Identity
   }): Promise<{ items: ExplorePackage[]; total: number }> {
     if (o.registries.length === 0) return { items: [], total: 0 }
-    const cte = this.packagesCte(o)
+    const cte = await this.packagesCte(o)
     // Byte order on both dialects: PostgreSQL's default collation would otherwise skip punctuation
     // (`@types/node` sorting as "typesnode").
     const c = this.db.dialect === 'postgresql' ? ' collate "C"' : ''
@@ -207,7 +218,7 @@ export class ExploreCatalog {
   /** Package counts and download totals of registries that hold at least one package. */
   async registryStats(o: { registries: readonly string[]; identity: Identity }): Promise<RegistryStats[]> {
     if (o.registries.length === 0) return []
-    const cte = this.packagesCte(o)
+    const cte = await this.packagesCte(o)
     const rows = await this.db.execute(
       `${cte.sql} select k.registry, count(*) as package_count, sum(k.total_downloads) as total_downloads
       from pkgs k group by k.registry order by k.registry`,
@@ -225,18 +236,18 @@ export class ExploreCatalog {
   async packageVersions(o: { registry: string; names: readonly string[]; identity: Identity }): Promise<PackageVersions | null> {
     const names = [...new Set(o.names)]
     const local = await this.db.execute(
-      `select p.id, p.name, p.visibility from ${this.t('local_packages')} p
+      `select p.id, p.name, p.normalized_name, p.visibility from ${this.t('local_packages')} p
        where p.registry = ? and (p.name in (${marks(names.length)}) or p.normalized_name in (${marks(names.length)}))`,
       [o.registry, ...names, ...names],
     )
     const pkg = local[0]
     if (pkg) {
-      const vis = this.visibility(o.identity)
+      const vis = await this.visibility(o.identity, [o.registry])
       const visible = await this.db.execute(`select 1 as ok from ${this.t('local_packages')} p where p.id = ? and (${vis.sql})`, [pkg.id, ...vis.params])
       if (visible.length === 0) return null
     }
     const canonical = pkg ? String(pkg.name) : undefined
-    const proxiedNames = canonical ? [...new Set([canonical, ...names])] : names
+    const proxiedNames = pkg ? [...new Set([String(pkg.name), String(pkg.normalized_name), ...names])] : names
     const proxied = await this.db.execute(
       `select s.package_name, s.package_version, s.download_count, s.last_accessed_at, s.published_at
        from ${this.t('package_statuses')} s where s.registry = ? and s.package_name in (${marks(proxiedNames.length)})`,
