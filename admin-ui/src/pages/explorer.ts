@@ -263,7 +263,7 @@ export class BhExplorerPage extends LitElement {
     }
     if (this.q) {
       return html`<div class="state">${icons.search}<h3>No cached package matches “${this.q}”</h3>
-        <p>${this.upstream.length ? 'Packages found upstream are listed below: install one through the hub to cache it.' : 'Try another name, or install the package through the hub first.'}</p></div>`
+        <p>${this.upstream.length || this.upstreamLoading ? 'Packages found upstream are listed below: install one through the hub to cache it.' : 'Try another name, or install the package through the hub first.'}</p></div>`
     }
     return html`<div class="state">${icons.box('state-icon')}<h3>No packages yet</h3>
       <p>Packages appear here after their first download through BatleHub, or when they are published to a local registry.</p>
@@ -304,11 +304,11 @@ export class BhExplorerPage extends LitElement {
             : !r && this.loading
               ? html`<div class="loading"><span class="spinner"></span>Loading packages…</div>`
               : html`
+                ${r && r.items.length === 0 ? this.renderEmpty() : nothing}
                 ${hasRows ? html`<div class="table-wrap"><table class="responsive">
                   <thead><tr><th>Package</th><th>Registry</th><th class="num">Versions</th><th class="num">Downloads</th><th class="hide-narrow">Last accessed</th><th>Source</th><th>Proxy</th></tr></thead>
                   <tbody>${this.renderRows()}${this.renderUpstream()}</tbody>
-                </table></div>` : nothing}
-                ${r && r.items.length === 0 ? this.renderEmpty() : nothing}`}
+                </table></div>` : nothing}`}
           ${r && r.total > r.per_page ? html`<nav class="pager" aria-label="Pages">
             <span>Page ${r.page + 1} of ${pages}</span>
             <span class="btns">
