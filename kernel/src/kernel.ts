@@ -23,6 +23,8 @@ import { RegistryHost } from './http/registry-host.ts'
 import { createApp } from './http/app.ts'
 import { ApiRouter } from './api/api-router.ts'
 import { registerSystemApi } from './api/system.ts'
+import { registerCacheAdminApi } from './api/admin-cache.ts'
+import { CacheManager } from './cache/manager.ts'
 import { UpstreamHttp } from './upstream/http.ts'
 import { Records } from './records/records.ts'
 import { TOKENS } from './tokens.ts'
@@ -113,6 +115,8 @@ export class Kernel {
   private disposers: Array<() => void | Promise<void>> = []
   private closed = false
   bootstrapToken: string | null = null
+  /** The proxy/cache engine (every registry's `ctx.cache`), built during setup. */
+  proxyCache!: CacheManager
   /** How long in-flight requests may run on after close() before their connections are cut. */
   closeGraceMs = 5000
 
@@ -231,6 +235,13 @@ export class Kernel {
     c.register(TOKENS.AuthChain, { useValue: chain })
     this.bootstrapToken = await bootstrapAdminToken({ provider: this.apiTokens, configuredAdmin, log: this.log, print: options.print })
 
+    // The proxy/cache engine; disposed after the registry plugins (disposers run in reverse).
+    this.proxyCache = new CacheManager({
+      db: this.db, bus: this.bus, metrics: this.metrics, clock: this.clock, log: this.log.child({ component: 'cache' }),
+      dataDir: this.config.server.data_dir, upstreamTimeoutMs: this.config.server.upstream_timeout_secs * 1000,
+    })
+    this.disposers.push(() => this.proxyCache.close())
+
     // Registry instances.
     for (const r of this.config.registries) {
       const plugin = this.plugins.loaded.find((p) => p.kind === 'registry' && p.id === r.type)
@@ -275,6 +286,10 @@ export class Kernel {
         policy: Object.freeze({ can: rbac.can.bind(rbac), assert: host.assert.bind(host) }),
         events: this.bus,
         routes: host.registrar(),
+        cache: this.proxyCache.forRegistry(r, {
+          http, log, cas: this.storage.cas(r.storage), hooks: () => host.hooks,
+          defaultMaxBytes: this.config.server.max_body_bytes,
+        }),
       })
       const hooks = await timeBoxedSetup(plugin.packageName, timeout, () => plugin.definition.setup(ctx as any))
       host.hooks = hooks ?? {}
@@ -284,6 +299,7 @@ export class Kernel {
     }
 
     registerSystemApi(this.api, { hosts: () => [...this.hosts.values()] })
+    registerCacheAdminApi(this.api, this.proxyCache)
     this.api.router.get('/api/v1/openapi.json', (ctx) => {
       ctx.type = 'application/json'
       ctx.body = JSON.stringify(this.openapi())

@@ -38,6 +38,13 @@ export interface MetadataRequest {
   /** The upstream request (path fanout or absolute URL, plus headers such as `accept`). */
   upstream: UpstreamRequest
   /**
+   * The package this document describes, when it describes one (a packument, a simple-index
+   * page, a sparse-index file). An administrator's package invalidation
+   * (`POST /api/v1/admin/packages/invalidate`) then drops it too; without it the kernel can only
+   * guess from the key (a key ending in `/<name>`).
+   */
+  name?: string
+  /**
    * Turns the upstream body into the stored form, once per fetch (never per client request): rewrite
    * URLs to {@link BASE_URL_PLACEHOLDER}, drop fields, normalise. Return null to treat the document as
    * absent.
