@@ -87,7 +87,7 @@ export function cacheTestPlugin(state: CacheTestState, id = 'cachetest') {
       ctx.routes.put('/local/:file', async (req) => {
         const stored = await ctx.storage.put({ key: `local/${req.params.file}`, body: req.body.stream() })
         return reply.json({ key: stored.key }, 201)
-      })
+      }, { permission: '*' })
       ctx.routes.get('/local/:file', async (req) => (await ctx.storage.serve({ key: `local/${req.params.file}`, request: req })) ?? reply.empty(404))
 
       if (state.noHooks) return {}
