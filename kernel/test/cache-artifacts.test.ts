@@ -6,6 +6,7 @@ import { request as httpRequest, type IncomingMessage, type ServerResponse } fro
 import { join } from 'node:path'
 import { createTestKernel, fakeUpstream, testDialects, type KernelTestHandle } from '../src/testing/index.ts'
 import type { FakeUpstream } from '@batlehub/sdk/testing'
+import { startFakeS3 } from '../src/storage/testing.ts'
 import { cacheTestPlugin, newState, table, type CacheTestState } from './cache-plugin.ts'
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -275,3 +276,41 @@ for (const dialect of testDialects()) {
 
   Art.run()
 }
+
+// The S3 path of a commit (an upload of the spool file instead of a link); one dialect suffices.
+const S3 = suite('cache artifacts on S3')
+S3('a cold artifact is uploaded to an S3 backend from the spool and then served from it', async () => {
+  const s3 = await startFakeS3()
+  const upstream = await fakeUpstream()
+  const state = newState()
+  const hub = await createTestKernel({
+    discover: false,
+    plugins: [cacheTestPlugin(state)],
+    config: {
+      auth: [],
+      storage: { backends: [{ name: 'objects', ...s3.config }] },
+      registries: [{ name: 'ct', type: 'cachetest', upstreams: [upstream.url], storage: 'objects' }],
+    },
+  })
+  try {
+    const data = randomBytes(300_000)
+    state.expect.set('s-1.tgz', { sha256: sha('sha256', data) })
+    upstream.route('GET /files/s-1.tgz', slow(data, { chunk: 50_000, delayMs: 5 }).handler)
+    const results = await Promise.all(Array.from({ length: 3 }, () => download(`${hub.url}/proxy/ct/files/s/1/s-1.tgz`)))
+    for (const r of results) {
+      assert.ok(r.complete)
+      assert.ok(r.body.equals(data))
+    }
+    await waitFor(async () => (await hub.request('GET', '/proxy/ct/has/s/s-1.tgz')).json().cached)
+    const hit = await hub.request('GET', '/proxy/ct/files/s/1/s-1.tgz')
+    assert.is(hit.headers['x-cache'], 'HIT')
+    assert.ok(hit.body.equals(data))
+    assert.is(upstream.paths.length, 1)
+    await waitFor(() => readdirSync(join(hub.dataDir, 'spool')).length === 0)
+  } finally {
+    await hub.close()
+    await upstream.close()
+    await s3.close()
+  }
+})
+S3.run()

@@ -169,8 +169,13 @@ for (const dialect of testDialects()) {
     upstream.route('GET /meta/none', { status: 500, body: 'down' })
     const none = await hub.request('GET', '/proxy/ct/meta/none')
     assert.is(none.status, 502)
+    // For a few seconds the stale copy is served without asking the failing upstream again.
+    const failures = count(upstream, '/meta/s')
+    assert.is((await hub.request('GET', '/proxy/ct/meta/s')).headers['x-cache'], 'STALE')
+    assert.is(count(upstream, '/meta/s'), failures)
     // The upstream back: fresh again, no warning.
     upstream.route('GET /meta/s', { headers: { 'content-type': 'application/json' }, body: '{"s":2}' })
+    hub.clock.advance(11_000)
     const back = await hub.request('GET', '/proxy/ct/meta/s')
     assert.is(back.text(), '{"s":2}')
     assert.is(back.headers.warning, undefined)

@@ -132,7 +132,8 @@ export interface ProxyCacheService {
   metadata(req: MetadataRequest): Promise<MetadataEntry | null>
   /**
    * Answers a client with a cached document: placeholders replaced with `req.baseUrl` (or
-   * `replacements`), `Content-Length`, a strong ETag with 304 support, the stale warning when due.
+   * `replacements`), `Content-Length`, a strong ETag with 304 support, the stale warning when due,
+   * and `X-Cache: HIT | MISS | REVALIDATED | STALE` from the entry's state.
    */
   serveMetadata(entry: MetadataEntry, req: RegistryRequest, options?: { contentType?: string; status?: number; headers?: Record<string, string>; replacements?: Record<string, string> }): RegistryReply
   /** Drops a cached document (and its rendered copies). */

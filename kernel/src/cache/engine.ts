@@ -32,12 +32,20 @@ export interface StoredMetadata {
   etag?: string
   lastModified?: string
   name?: string
+  /**
+   * Set when the upstream just failed and this copy was served stale: until then (clock ms) the
+   * copy is served stale without asking the upstream again, so that an upstream that hangs until
+   * the timeout does not make every request wait for it.
+   */
+  retryAt?: number
 }
 
 /** Largest upstream metadata document accepted by default. */
 const DEFAULT_METADATA_MAX = 64 * 1024 * 1024
 /** Longest a 404/410 is remembered, whatever the TTL (seconds). */
 const NEGATIVE_TTL_MAX = 60
+/** After an upstream failure, how long a stale copy is served without asking again (ms). */
+const STALE_RETRY_MS = 10_000
 
 export interface RegistryCacheOptions {
   config: RegistryConfig
@@ -150,6 +158,10 @@ export class RegistryCache implements ProxyCacheService {
     if (memo && this.fresh(memo, req, now)) {
       this.m.metrics.cacheHits.inc({ registry: this.name, kind: 'metadata' })
       return this.view(memo, 'fresh')
+    }
+    if (memo?.retryAt !== undefined && now < memo.retryAt && this.config.cache.serve_stale) {
+      this.m.metrics.cacheStale.inc({ registry: this.name })
+      return this.view(memo, 'stale')
     }
     const negative = this.m.negative.get(id)
     if (negative !== undefined) {
@@ -304,7 +316,7 @@ export class RegistryCache implements ProxyCacheService {
     if (stored && this.config.cache.serve_stale) {
       this.log.warn('upstream failed; serving stale metadata', { key, error: (wrapped as Error).message, fetchedAt: new Date(stored.fetchedAt).toISOString() })
       this.m.metrics.cacheStale.inc({ registry: this.name })
-      this.m.memory.set(this.memoryId(key), stored)
+      this.m.memory.set(this.memoryId(key), { ...stored, retryAt: this.m.clock.now() + STALE_RETRY_MS })
       return this.view(stored, 'stale')
     }
     throw wrapped

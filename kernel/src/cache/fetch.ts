@@ -13,7 +13,9 @@
  * file removed.
  *
  * On success the spool file is committed into the CAS with `Cas.commitFile` (a hard link on the
- * filesystem backend: the bytes are written to disk once).
+ * filesystem backend: the bytes are written to disk once; readers get the last byte once the
+ * artifact is committed). With a remote backend (S3) the commit is an upload, so readers are
+ * released as soon as the digests are verified.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto'
 import { open, unlink, type FileHandle } from 'node:fs/promises'
@@ -315,6 +317,13 @@ export class ArtifactFetch {
       // The whole body is here and verified: no client leaving can undo it any more.
       this.downloading = false
       stage = 'commit'
+      if (!cas.backend.publishFile) {
+        // Committing streams the file to a remote store (S3): the verified bytes need not wait
+        // for that upload. With a local backend the commit is a link, and clients are released
+        // once the artifact is in the cache.
+        this.released = true
+        this.wake()
+      }
       let stored: CasPutResult
       try {
         await this.fh.sync()
