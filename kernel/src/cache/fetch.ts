@@ -221,6 +221,8 @@ export class ArtifactFetch {
     let spool: string | undefined
     let stage = 'request'
     try {
+      // A malformed declared digest is refused before anything is asked of the upstream.
+      const expected = parseExpectations(request.expect)
       if (await cas.head(casKey)) {
         this.headD.resolve({ cached: true })
         this.settle('cached')
@@ -255,7 +257,6 @@ export class ArtifactFetch {
         res.dispose()
         throw new PayloadTooLargeError(`artifact ${request.key} is ${length} bytes, more than the limit of ${maxBytes}`)
       }
-      const expected = parseExpectations(request.expect)
       const hashes = new Map<DigestAlgorithm, Hash>([['sha256', createHash('sha256')]])
       for (const algorithm of expected.keys()) if (!hashes.has(algorithm)) hashes.set(algorithm, createHash(algorithm))
 
@@ -349,7 +350,9 @@ export class ArtifactFetch {
       this.settle('fetched')
     } catch (err) {
       if (!this.settled) {
-        if (stage !== 'commit' && (err as Error)?.name !== 'AbortError') this.o.onUpstreamFailure(err)
+        const code = (err as { code?: unknown })?.code
+        const quiet = stage === 'commit' || (err as Error)?.name === 'AbortError' || code === 'BH_NOT_FOUND' || code === 'BH_GONE' || code === 'BH_INPUT'
+        if (!quiet) this.o.onUpstreamFailure(err)
         this.fail(err)
       }
     } finally {
