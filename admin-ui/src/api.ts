@@ -113,6 +113,8 @@ export interface Banner {
 export interface TrafficRow {
   hits: number
   misses: number
+  metadata_hits: number
+  metadata_misses: number
   hit_rate: number | null
   bytes_saved: number
   bytes_fetched: number

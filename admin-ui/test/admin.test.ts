@@ -9,7 +9,7 @@ describe('admin pages', () => {
     await until(() => el.data, 'loaded')
     await el.updateComplete
     expect(text($(el, '[data-tile="packages"] .v'))).to.equal('32')
-    expect(text($(el, '[data-tile="hit-rate"]'))).to.contain('0 hits · 0 misses')
+    expect(text($(el, '[data-tile="hit-rate"]'))).to.contain('0 hits · 0 misses (artifacts)')
     expect(text($(el, 'tr[data-registry="bulk"] td[data-label="Packages"]'))).to.equal('25')
   })
 

@@ -33,6 +33,8 @@ import { registerUiApi } from './api/ui.ts'
 import { ExploreCache } from './explore/cache.ts'
 import { ExploreCatalog } from './explore/catalog.ts'
 import { createUiMiddleware, resolveUiDir, type PluginUiModule } from './http/static.ts'
+import { registerCacheAdminApi } from './api/admin-cache.ts'
+import { CacheManager } from './cache/manager.ts'
 import { UpstreamHttp } from './upstream/http.ts'
 import { Records } from './records/records.ts'
 import { LocalStores } from './local/index.ts'
@@ -142,6 +144,8 @@ export class Kernel {
   private disposers: Array<() => void | Promise<void>> = []
   private closed = false
   bootstrapToken: string | null = null
+  /** The proxy/cache engine (every registry's `ctx.cache`), built during setup. */
+  proxyCache!: CacheManager
   /** The local package store of every registry (`ctx.packages`). */
   localStores!: LocalStores
   /** The explorer's query cache (flushed on publish and by `POST /api/v1/admin/explore/invalidate`). */
@@ -279,6 +283,13 @@ export class Kernel {
     c.register(TOKENS.AuthChain, { useValue: chain })
     this.bootstrapToken = await bootstrapAdminToken({ provider: this.apiTokens, configuredAdmin, log: this.log, print: options.print })
 
+    // The proxy/cache engine; disposed after the registry plugins (disposers run in reverse).
+    this.proxyCache = new CacheManager({
+      db: this.db, bus: this.bus, metrics: this.metrics, clock: this.clock, log: this.log.child({ component: 'cache' }),
+      dataDir: this.config.server.data_dir, upstreamTimeoutMs: this.config.server.upstream_timeout_secs * 1000,
+    })
+    this.disposers.push(() => this.proxyCache.close())
+
     // Registry instances.
     const localStores = new LocalStores({ db: this.db, storage: this.storage, events: this.bus, clock: this.clock, log: this.log.child({ component: 'local-store' }) })
     this.localStores = localStores
@@ -327,6 +338,10 @@ export class Kernel {
         policy: Object.freeze({ can: rbac.can.bind(rbac), assert: host.assert.bind(host) }),
         events: this.bus,
         routes: host.registrar(),
+        cache: this.proxyCache.forRegistry(r, {
+          http, log, cas: this.storage.cas(r.storage), hooks: () => host.hooks,
+          defaultMaxBytes: this.config.server.max_body_bytes,
+        }),
         archives: this.archives,
         packages: localStores.create(r, () => host.hooks.normalizeName?.bind(host.hooks)),
       })
@@ -338,6 +353,7 @@ export class Kernel {
     }
 
     registerSystemApi(this.api, { hosts: () => [...this.hosts.values()] })
+    registerCacheAdminApi(this.api, this.proxyCache)
     registerLocalAdminApi(this.api, { hosts: () => this.hosts, stores: localStores })
     this.setupUiApis()
     this.api.router.get('/api/v1/openapi.json', (ctx) => {
@@ -372,7 +388,7 @@ export class Kernel {
     this.banner = new BannerService(createBannerStore(this.config.cache.type, this.db), this.clock, this.log.child({ component: 'banner' }))
     registerBannerApi(this.api, { banner: () => this.banner })
     registerSetupGuideApi(this.api, { hosts, publicUrl: this.config.server.public_url, log: this.log.child({ component: 'setup-guide' }) })
-    this.traffic = new TrafficStats(this.bus, this.clock)
+    this.traffic = new TrafficStats(this.metrics, this.clock)
     registerDashboardApi(this.api, { hosts, db: () => this.db, traffic: () => this.traffic })
     this.uiModules = pluginUiModules(this.plugins.loaded, this.log)
     registerUiApi(this.api, { plugins: () => this.uiModules, hosts })

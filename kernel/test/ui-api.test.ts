@@ -2,8 +2,8 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { request as httpRequest } from 'node:http'
 import { defineRegistryPlugin } from '@batlehub/sdk'
-import { createTestKernel, testDialects, type KernelTestHandle } from '../src/testing/index.ts'
-import { CachedArtifact, LocalPackage, PackageStatus } from '../src/db/entities.ts'
+import { createTestKernel, fakeUpstream, testDialects, type KernelTestHandle } from '../src/testing/index.ts'
+import { cacheTestPlugin, newState } from './cache-plugin.ts'
 import { BannerService, DatabaseBannerStore } from '../src/api/banner.ts'
 
 const ADMIN = 'ui-api-admin-token-0123456789'
@@ -160,33 +160,53 @@ for (const dialect of testDialects()) {
     assert.is(bad.status, 401)
   })
 
-  Guide('the dashboard counts hits, misses and bandwidth saved per registry and in total', async ({ hub }) => {
-    assert.is((await hub.request('GET', '/api/v1/admin/dashboard', { token: USER })).status, 403)
-    const served = (registry: string, bytes: number, cacheHit: boolean) =>
-      hub.kernel.bus.emit('core:artifact.served', { registry, name: 'x', version: '1.0.0', key: 'k', bytes, cacheHit, at: new Date().toISOString() })
-    served('tools', 1000, false)
-    served('tools', 1000, true)
-    served('tools', 1000, true)
-    served('tools', 1000, true)
-    served('internal-tools', 500, false)
-    const em = hub.kernel.db.em()
-    const now = new Date(hub.clock.now())
-    em.create(CachedArtifact, { registry: 'tools', storageKey: 'a/x-1.0.0.tgz', packageName: 'x', packageVersion: '1.0.0', sha256: 'a'.repeat(64), size: 1000, cachedAt: now })
-    em.create(CachedArtifact, { registry: 'tools', storageKey: 'a/y-1.0.0.tgz', packageName: 'y', packageVersion: '1.0.0', sha256: 'b'.repeat(64), size: 2500, cachedAt: now })
-    em.create(PackageStatus, { registry: 'tools', packageName: 'x', packageVersion: '1.0.0', downloadCount: 4, firstSeenAt: now })
-    em.create(PackageStatus, { registry: 'tools', packageName: 'y', packageVersion: '1.0.0', downloadCount: 0, firstSeenAt: now })
-    em.create(PackageStatus, { registry: 'internal-tools', packageName: 'z', packageVersion: '1.0.0', downloadCount: 1, firstSeenAt: now })
-    em.create(LocalPackage, { registry: 'internal-tools', name: 'z', normalizedName: 'z', createdAt: now, updatedAt: now })
-    await em.flush()
-    const body = (await hub.request('GET', '/api/v1/admin/dashboard', { token: ADMIN })).json()
-    assert.equal(body.totals, { hits: 3, misses: 2, hit_rate: 0.6, bytes_saved: 3000, bytes_fetched: 1500, cached_artifacts: 2, cached_bytes: 3500, packages: 3 })
-    assert.equal(body.registries.find((r: any) => r.registry === 'tools'), {
-      registry: 'tools', type: 'snippets', mode: 'proxy', hits: 3, misses: 1, hit_rate: 0.75, bytes_saved: 3000, bytes_fetched: 1000,
-      cached_artifacts: 2, cached_bytes: 3500, packages: 2, local_packages: 0,
+  Guide('the dashboard counts hits, misses and bandwidth saved per registry and in total', async () => {
+    // Real downloads through the proxy/cache engine, from a fixture upstream.
+    const up = await fakeUpstream({
+      'GET /files/x-1.0.0.tgz': { body: 'x'.repeat(1000) },
+      'GET /files/y-2.0.0.tgz': { body: 'y'.repeat(500) },
+      'GET /meta/x': { body: '{"name":"x"}', headers: { 'content-type': 'application/json' } },
     })
-    const internal = body.registries.find((r: any) => r.registry === 'internal-tools')
-    assert.equal([internal.packages, internal.local_packages, internal.hit_rate], [1, 1, 0])
-    assert.is(body.registries.find((r: any) => r.registry === 'plain').hit_rate, null)
+    const hub = await createTestKernel({
+      database: dialect,
+      plugins: [cacheTestPlugin(newState())],
+      config: { auth: tokens, registries: [
+        { name: 'tools', type: 'cachetest', upstreams: [up.url] },
+        { name: 'other', type: 'cachetest', upstreams: [up.url] },
+        { name: 'quiet', type: 'cachetest', upstreams: [up.url] },
+      ] },
+    })
+    try {
+      assert.is((await hub.request('GET', '/api/v1/admin/dashboard', { token: USER })).status, 403)
+      const fetch = async (path: string) => assert.is((await hub.request('GET', path, { token: USER })).status, 200, path)
+      for (let i = 0; i < 4; i++) await fetch('/proxy/tools/files/x/1.0.0/x-1.0.0.tgz')
+      await fetch('/proxy/tools/meta/x')
+      await fetch('/proxy/tools/meta/x')
+      await fetch('/proxy/other/files/y/2.0.0/y-2.0.0.tgz')
+      await hub.kernel.proxyCache.flush()
+      const body = (await hub.request('GET', '/api/v1/admin/dashboard', { token: ADMIN })).json()
+      assert.equal(body.totals, {
+        hits: 3, misses: 2, metadata_hits: 1, metadata_misses: 1, hit_rate: 0.6, bytes_saved: 3000, bytes_fetched: 1500,
+        cached_artifacts: 2, cached_bytes: 1500, packages: 2,
+      })
+      assert.equal(body.registries.find((r: any) => r.registry === 'tools'), {
+        registry: 'tools', type: 'cachetest', mode: 'proxy', hits: 3, misses: 1, metadata_hits: 1, metadata_misses: 1, hit_rate: 0.75,
+        bytes_saved: 3000, bytes_fetched: 1000, cached_artifacts: 1, cached_bytes: 1000, packages: 1, local_packages: 0,
+      })
+      const other = body.registries.find((r: any) => r.registry === 'other')
+      assert.equal([other.hits, other.misses, other.hit_rate, other.bytes_fetched, other.packages], [0, 1, 0, 500, 1])
+      assert.is(body.registries.find((r: any) => r.registry === 'quiet').hit_rate, null)
+      assert.is(body.since, new Date(hub.clock.now()).toISOString())
+      // The same numbers as /metrics.
+      const metrics = (await hub.request('GET', '/metrics')).text()
+      assert.match(metrics, /batlehub_cache_hits_total\{registry="tools",kind="artifact"\} 3/)
+      // The explorer sees the proxied downloads too.
+      const x = (await hub.request('GET', '/api/v1/explore/packages/tools/x', { token: USER })).json()
+      assert.equal(x.versions.map((v: any) => [v.version, v.source, v.download_count]), [['1.0.0', 'proxied', 4]])
+    } finally {
+      await hub.close()
+      await up.close()
+    }
   })
 
   Guide('the OpenAPI document describes the explorer, banner, setup and UI endpoints', async ({ hub }) => {

@@ -87,7 +87,7 @@ export class BhAdminDashboard extends LitElement {
     const t = d.totals
     return html`
       <div class="tiles">
-        <div class="card tile" data-tile="hit-rate"><div class="k">Cache hit rate</div><div class="v">${percent(t.hit_rate)}</div><div class="s">${count(t.hits)} hits · ${count(t.misses)} misses</div></div>
+        <div class="card tile" data-tile="hit-rate"><div class="k">Cache hit rate</div><div class="v">${percent(t.hit_rate)}</div><div class="s">${count(t.hits)} hits · ${count(t.misses)} misses (artifacts)</div><div class="s">metadata: ${count(t.metadata_hits)} hits · ${count(t.metadata_misses)} misses</div></div>
         <div class="card tile" data-tile="saved"><div class="k">Bandwidth saved</div><div class="v">${bytes(t.bytes_saved)}</div><div class="s">${bytes(t.bytes_fetched)} fetched from upstreams</div></div>
         <div class="card tile" data-tile="cached"><div class="k">Cached artifacts</div><div class="v">${count(t.cached_artifacts)}</div><div class="s">${bytes(t.cached_bytes)} in storage</div></div>
         <div class="card tile" data-tile="packages"><div class="k">Packages</div><div class="v">${count(t.packages)}</div><div class="s">proxied and hosted</div></div>
@@ -99,8 +99,8 @@ export class BhAdminDashboard extends LitElement {
           <tbody>${d.registries.map((r) => html`<tr data-registry=${r.registry}>
             <td class="name" data-label="Registry">${r.registry}<span class="sub">${r.type}</span></td>
             <td data-label="Mode">${r.mode}</td>
-            <td class="num" data-label="Hits">${count(r.hits)}</td>
-            <td class="num" data-label="Misses">${count(r.misses)}</td>
+            <td class="num" data-label="Hits">${count(r.hits)}<span class="sub" title="metadata hits">${count(r.metadata_hits)} meta</span></td>
+            <td class="num" data-label="Misses">${count(r.misses)}<span class="sub" title="metadata misses">${count(r.metadata_misses)} meta</span></td>
             <td data-label="Hit rate"><span class="bar"><span style="width:${Math.round((r.hit_rate ?? 0) * 100)}%"></span></span>${percent(r.hit_rate)}</td>
             <td class="num" data-label="Saved">${bytes(r.bytes_saved)}</td>
             <td class="num" data-label="Fetched">${bytes(r.bytes_fetched)}</td>
