@@ -3,7 +3,7 @@
  * and `/{module}/@latest`, with module paths case-encoded (`!x`). Proxy, local and hybrid modes;
  * private modules are uploaded as module zips with `PUT /{module}/@v/{version}.zip`.
  */
-import { defineRegistryPlugin, NotFoundError, reply, type RegistryRequest, type VersionSummary } from '@batlehub/sdk'
+import { defineRegistryPlugin, NotFoundError, reply, type RegistryRequest, type SetupSnippet, type VersionSummary } from '@batlehub/sdk'
 import { GoproxyConfig } from './config.ts'
 import { compareVersions, escapePath, latestOf } from './module.ts'
 import { parseGoPath, type GoPath } from './paths.ts'
@@ -184,10 +184,10 @@ export const goproxyRegistry = defineRegistryPlugin({
         }]
       },
       setupSnippets({ baseUrl, mode: m }) {
-        const snippets = [{
+        const snippets: SetupSnippet[] = [{
           title: 'Environment (go 1.13+)',
           language: 'shell',
-          purpose: 'install' as const,
+          purpose: 'install',
           content: [
             `export GOPROXY="${baseUrl},direct"`,
             '# Private modules are not in the public checksum database:',
@@ -201,7 +201,7 @@ export const goproxyRegistry = defineRegistryPlugin({
           snippets.push({
             title: 'Publish a module version',
             language: 'shell',
-            purpose: 'publish' as const,
+            purpose: 'publish',
             content: [
               '# From the module root at tag v1.0.0 (entries must be under {module}@{version}/):',
               'git archive --prefix=example.com/mymod@v1.0.0/ -o mymod-v1.0.0.zip v1.0.0',
