@@ -194,7 +194,8 @@ export const goproxyRegistry = defineRegistryPlugin({
             'export GONOSUMDB="*"',
             'export GOFLAGS=-mod=mod',
             `# or permanently: go env -w GOPROXY="${baseUrl},direct" GONOSUMDB="*"`,
-            '# with a token: machine <hub-host> login <user> password <token> in ~/.netrc',
+            '# With a token (HTTPS only: the go command never sends credentials over plain HTTP), add to ~/.netrc:',
+            `#   machine ${new URL(baseUrl).hostname} login <user> password <token>`,
           ].join('\n'),
         }]
         if (m !== 'proxy') {
