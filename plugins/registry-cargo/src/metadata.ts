@@ -286,9 +286,9 @@ export function mergeIndexFiles(local: readonly IndexLine[], upstream: readonly 
 }
 
 /** The index line of one version, or undefined. */
-export function findVersion<T extends { line: IndexLine } | IndexLine>(lines: readonly T[], version: string): T | undefined {
+export function findVersion<T extends { line: IndexLine }>(lines: readonly T[], version: string): T | undefined {
   const key = versionKey(version)
-  return lines.find((l) => versionKey(('line' in l ? l.line : l).vers) === key)
+  return lines.find((l) => versionKey(l.line.vers) === key)
 }
 
 const DL_MARKERS = /\{(crate|version|prefix|lowerprefix|sha256-checksum)\}/
