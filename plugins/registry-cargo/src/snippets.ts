@@ -27,7 +27,7 @@ export function setupSnippets(options: { baseUrl: string; registryName: string; 
       content: options.authRequired
         // A registry that needs a token is declared under [registries] so that cargo can find one
         // for it; crates.io is then replaced by that registry.
-        ? `[registries.${name}]\nindex = "${index}"\n\n[source.crates-io]\nreplace-with = "${name}"\n\n# token: cargo login --registry ${name}\n#    or: export ${tokenVariable(name)}=<your BatleHub token>\n`
+        ? `[registries.${name}]\nindex = "${index}"\n# cargo sends tokens to authenticated registries only through a configured credential provider\ncredential-provider = "cargo:token"\n\n[source.crates-io]\nreplace-with = "${name}"\n\n# token: cargo login --registry ${name}\n#    or: export ${tokenVariable(name)}=<your BatleHub token>\n`
         : `[source.crates-io]\nreplace-with = "batlehub"\n\n[source.batlehub]\nregistry = "${index}"\n`,
     })
   }
@@ -36,7 +36,7 @@ export function setupSnippets(options: { baseUrl: string; registryName: string; 
       title: '.cargo/config.toml: private crates',
       language: 'toml',
       purpose: 'publish',
-      content: `[registries.${name}]\nindex = "${index}"\n\n# token: cargo login --registry ${name}\n#    or: export ${tokenVariable(name)}=<your BatleHub token>\n`,
+      content: `[registries.${name}]\nindex = "${index}"\n${options.authRequired ? '# cargo sends tokens to authenticated registries only through a configured credential provider\ncredential-provider = "cargo:token"\n' : ''}\n# token: cargo login --registry ${name}\n#    or: export ${tokenVariable(name)}=<your BatleHub token>\n`,
     })
     out.push({
       title: 'Publish, yank and depend on a private crate',

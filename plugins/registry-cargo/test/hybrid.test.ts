@@ -41,7 +41,7 @@ for (const database of testDialects()) {
   Hybrid('serves local crates and proxies the rest; cargo builds a project using both through one registry', async ({ hub }) => {
     const { cargo } = hub
     // One hybrid registry is the crates.io replacement and the publish target at once.
-    cargo.config(`[registries.hub]\nindex = "${hub.index('hub')}"\n\n[source.crates-io]\nreplace-with = "hub"\n`)
+    cargo.config(`[registries.hub]\nindex = "${hub.index('hub')}"\ncredential-provider = "cargo:token"\n\n[source.crates-io]\nreplace-with = "hub"\n`)
     const env = { CARGO_REGISTRIES_HUB_TOKEN: DEV }
     const lib = cargo.project('private-lib', {
       deps: [{ name: 'fixture-util', req: '0.2' }],

@@ -89,6 +89,7 @@ export function webApiRoutes(service: CargoService): void {
         name: meta.name,
         version: meta.vers,
         identity: req.identity,
+        signal: req.signal,
         files: [{ filename: crateFilename(meta.name, meta.vers), body: inspector, contentType: 'application/gzip' }],
         metadata: meta.version as unknown as Record<string, unknown>,
         ...(meta.version.description ? { description: meta.version.description } : {}),
@@ -155,14 +156,12 @@ export function webApiRoutes(service: CargoService): void {
     let total = 0
     const seen = new Set<string>()
     if (service.mode !== 'proxy') {
-      const found = await ctx.packages.search(q, { limit: perPage })
+      // Packages the caller may not see are left out by the store.
+      const found = await ctx.packages.search(q, { limit: perPage, identity: req.identity })
       for (const item of found.items) {
-        // Search does not know the caller; a package the caller may not see is left out.
+        // crates.io's max_version is the highest non-yanked version by SemVer, not the newest.
         const pkg = await ctx.packages.getPackage(item.name, { identity: req.identity })
-        if (!pkg) {
-          total--
-          continue
-        }
+        if (!pkg) continue
         const v = CargoService.maxVersions(pkg)
         seen.add(normalizeCrateName(pkg.name))
         crates.push({
