@@ -26,8 +26,8 @@ const auth = [{
 /** Users read, the `publishers` group also publishes; anonymous callers get nothing (auth-required). */
 const rbac = { user: ['releases:read', 'source:read'], publishers: ['releases:write'], admin: ['*'] }
 
-const raw = (hub: Hub, method: string, path: string, token: string | undefined, body?: Buffer | string | Record<string, unknown>) =>
-  hub.kernel.request(method, `/proxy/internal${path}`, { ...(token ? { headers: { authorization: token } } : {}), ...(body !== undefined ? { body } : {}) })
+const raw = (hub: Hub, method: string, path: string, token: string | undefined, body?: Buffer | string | Record<string, unknown>, headers: Record<string, string> = {}) =>
+  hub.kernel.request(method, `/proxy/internal${path}`, { headers: { ...headers, ...(token ? { authorization: token } : {}) }, ...(body !== undefined ? { body } : {}) })
 
 for (const database of testDialects()) {
   const Local = suite<{ hub: Hub }>(`cargo local registry (${database})`)
@@ -101,10 +101,14 @@ for (const database of testDialects()) {
       const dir = cargo.project('yanky', { version })
       assert.is((await cargo.run(['publish', '--registry', 'internal', '--no-verify', '--allow-dirty'], { cwd: dir, ...asAlice })).code, 0)
     }
+    const before = await raw(hub, 'GET', '/registry/ya/nk/yanky', ALICE)
+    assert.is((await raw(hub, 'GET', '/registry/ya/nk/yanky', ALICE, undefined, { 'if-none-match': before.headers.etag! })).status, 304)
     const yank = await cargo.run(['yank', '--registry', 'internal', 'yanky@0.1.1'], asAlice)
     assert.is(yank.code, 0, show(yank))
     const lines = (await raw(hub, 'GET', '/registry/ya/nk/yanky', ALICE)).text().trim().split('\n').map((l) => JSON.parse(l))
     assert.equal(lines.map((l) => [l.vers, l.yanked]), [['0.1.0', false], ['0.1.1', true]])
+    // The file changed, so cargo's revalidation gets the new one rather than a 304.
+    assert.is((await raw(hub, 'GET', '/registry/ya/nk/yanky', ALICE, undefined, { 'if-none-match': before.headers.etag! })).status, 200)
     const app = cargo.project('app3', { deps: [{ name: 'yanky', req: '0.1', registry: 'internal' }] })
     const lock = await cargo.run(['generate-lockfile'], { cwd: app, ...asAlice })
     assert.is(lock.code, 0, show(lock))
