@@ -236,6 +236,8 @@ for (const database of testDialects()) {
     assert.is(underscore.status, 409)
     assert.match(underscore.json().errors[0].detail, /collides with the existing crate `foo-bar`/)
     assert.is((await publish('Foo-Bar')).status, 409)
+    assert.is((await publish('mix-ed_name')).status, 200)
+    assert.is((await publish('mix_ed-name')).status, 409, 'mixed spellings collide too')
     assert.is((await publish('foo-bar')).status, 409, 'the same version again')
     assert.is((await publish('foo-bar', '0.2.0')).status, 200)
     assert.is((await raw(hub, 'GET', '/registry/fo/o_/foo_bar', ALICE)).status, 404)

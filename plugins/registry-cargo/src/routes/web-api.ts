@@ -71,8 +71,15 @@ export function webApiRoutes(service: CargoService): void {
     // `foo_bar`, but users (and typosquatters) cannot tell them apart.
     const canonical = canonicalCrateName(meta.name)
     const existing = await ctx.records.get<{ name: string }>(CANONICAL, canonical)
-    if (existing && existing.name !== meta.name && (await ctx.packages.exists(existing.name))) {
-      throw new CargoError(CARGO_ERRORS.NAME_TAKEN, `crate \`${meta.name}\` collides with the existing crate \`${existing.name}\` (names are compared ignoring case and \`-\`/\`_\`)`, 409)
+    // The record covers mixed spellings (`a-b_c` / `a_b-c`); the case-folded name and its two
+    // uniform spellings also catch packages that reached the store another way (an admin upload).
+    const lower = normalizeCrateName(meta.name)
+    for (const candidate of new Set([existing?.name, lower, lower.replace(/_/g, '-'), lower.replace(/-/g, '_')])) {
+      if (!candidate) continue
+      const rival = await ctx.packages.getPackage(candidate)
+      if (rival && rival.name !== meta.name) {
+        throw new CargoError(CARGO_ERRORS.NAME_TAKEN, `crate \`${meta.name}\` collides with the existing crate \`${rival.name}\` (names are compared ignoring case and \`-\`/\`_\`)`, 409)
+      }
     }
     const inspector = new CrateInspector(ctx.archives, {
       name: meta.name,
