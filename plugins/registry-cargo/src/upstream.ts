@@ -52,6 +52,7 @@ export class CargoUpstream {
     const lower = normalizeCrateName(name)
     const entry = await this.ctx.cache.metadata({
       key: `index/${lower}`,
+      name: lower,
       upstream: { path: `/${indexPath(lower)}`, signal },
       contentType: 'text/plain; charset=utf-8',
       transform: (body) => {
@@ -117,6 +118,7 @@ export class CargoUpstream {
       const lower = normalizeCrateName(name)
       const entry = await this.ctx.cache.metadata({
         key: `api-versions/${lower}`,
+        name: lower,
         upstream: { url: `${api}/api/v1/crates/${encodeURIComponent(lower)}`, headers: { accept: 'application/json' }, signal },
         contentType: 'application/json',
         // Keep only what is used: the crate JSON of a popular crate is large.

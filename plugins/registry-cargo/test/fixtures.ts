@@ -217,7 +217,7 @@ export async function crateUpstream(crates: FixtureCrate[], options: CrateUpstre
   const route = (res: ServerResponse, req: IncomingMessage, body: string, type: string) => {
     const etag = `"${sha256(body).slice(0, 16)}"`
     if (req.headers['if-none-match'] === etag) return send(res, 304, { etag })
-    send(res, 200, { 'content-type': type, etag, 'cache-control': 'public, max-age=0' }, req.method === 'HEAD' ? undefined : body)
+    send(res, 200, { 'content-type': type, etag, 'cache-control': 'public, max-age=600' }, req.method === 'HEAD' ? undefined : body)
   }
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]!
@@ -225,9 +225,10 @@ export async function crateUpstream(crates: FixtureCrate[], options: CrateUpstre
       if (options.noConfig) return send(res, 404, {}, 'not found')
       return route(res, req, JSON.stringify({ dl, api: base }), 'application/json')
     }
-    const download = /^\/crates\/([^/]+)\/([^/]+)-([^/]+)\.crate$/.exec(path)
-    if (download) {
-      const [, name, , version] = download
+    const download = /^\/crates\/([^/]+)\/([^/]+)\.crate$/.exec(path)
+    if (download && download[2]!.startsWith(`${download[1]}-`)) {
+      const name = download[1]!
+      const version = download[2]!.slice(name.length + 1)
       const c = all.find((x) => x.spec.name === name && x.spec.version === version)
       if (!c) return send(res, 404, {}, 'no such crate')
       downloads.push(`${name}@${version}`)

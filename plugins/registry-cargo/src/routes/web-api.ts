@@ -51,7 +51,6 @@ async function ownerLogins(req: RegistryRequest): Promise<string[]> {
 
 export function webApiRoutes(service: CargoService): void {
   const { ctx } = service
-  const localModes = ['local', 'hybrid'] as const
   const frameLimit = 8 + ctx.config.max_metadata_bytes + ctx.config.max_crate_bytes
 
   /** The caller-visible local crate, or a 404 in cargo's format. */
@@ -111,21 +110,21 @@ export function webApiRoutes(service: CargoService): void {
     if (!inspector.facts) throw inspector.error ?? new CargoError(CARGO_ERRORS.BAD_CRATE, 'the .crate was not read completely')
     if (existing?.name !== meta.name) await ctx.records.put(CANONICAL, canonical, { name: meta.name })
     return reply.json({ warnings: { invalid_categories: [], invalid_badges: [], other: [] } }, 200, { ...result.headers })
-  }, { modes: localModes, bodyLimit: frameLimit, summary: 'cargo publish' })
+  }, { bodyLimit: frameLimit, summary: 'cargo publish' })
 
   ctx.routes.delete('/api/v1/crates/:name/:version/yank', async (req) => {
     const name = crateParam(req)
     const version = versionParam(req)
     await ctx.packages.yank(name, version, { identity: req.identity })
     return reply.json({ ok: true })
-  }, { modes: localModes, summary: 'cargo yank' })
+  }, { summary: 'cargo yank' })
 
   ctx.routes.put('/api/v1/crates/:name/:version/unyank', async (req) => {
     const name = crateParam(req)
     const version = versionParam(req)
     await ctx.packages.unyank(name, version, { identity: req.identity })
     return reply.json({ ok: true })
-  }, { modes: localModes, summary: 'cargo yank --undo' })
+  }, { summary: 'cargo yank --undo' })
 
   ctx.routes.get('/api/v1/crates/:name/owners', async (req) => {
     const name = crateParam(req)
@@ -134,7 +133,7 @@ export function webApiRoutes(service: CargoService): void {
     return reply.json({
       users: owners.map((o, i) => ({ id: i + 1, login: ownerLogin(o), name: o.principalType === 'group' ? `group ${o.principalId} (${o.role})` : `${o.principalId} (${o.role})` })),
     })
-  }, { modes: localModes, summary: 'cargo owner --list' })
+  }, { summary: 'cargo owner --list' })
 
   ctx.routes.put('/api/v1/crates/:name/owners', async (req) => {
     const name = crateParam(req)
@@ -146,7 +145,7 @@ export function webApiRoutes(service: CargoService): void {
       await ctx.packages.addOwner(name, { ...owner, role: owner.principalType === 'user' ? 'admin' : 'maintainer' }, { identity: req.identity })
     }
     return reply.json({ ok: true, msg: `${logins.join(', ')} ${logins.length === 1 ? 'is' : 'are'} now ${logins.length === 1 ? 'an owner' : 'owners'} of crate ${name}` })
-  }, { modes: localModes, summary: 'cargo owner --add' })
+  }, { summary: 'cargo owner --add' })
 
   ctx.routes.delete('/api/v1/crates/:name/owners', async (req) => {
     const name = crateParam(req)
@@ -154,7 +153,7 @@ export function webApiRoutes(service: CargoService): void {
     await localCrate(req, name)
     for (const login of logins) await ctx.packages.removeOwner(name, parseOwnerLogin(login), { identity: req.identity })
     return reply.json({ ok: true, msg: 'owners successfully removed' })
-  }, { modes: localModes, summary: 'cargo owner --remove' })
+  }, { summary: 'cargo owner --remove' })
 
   ctx.routes.get('/api/v1/crates', async (req) => {
     const q = (req.query.get('q') ?? '').trim().slice(0, 256)
