@@ -94,7 +94,7 @@ export const tables = css`
   tbody tr:last-child td { border-bottom: none; }
   tbody tr:hover td { background: #f8fbff; }
   th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; }
-  td.name { font-family: var(--bh-mono); font-size: 0.88rem; font-weight: 550; word-break: break-all; }
+  td.name { font-family: var(--bh-mono); font-size: 0.88rem; font-weight: 550; overflow-wrap: break-word; }
   td .sub { display: block; font-family: var(--bh-font); font-size: 0.8rem; color: var(--bh-muted); font-weight: 400; }
   @media (max-width: 720px) {
     table.responsive thead { display: none; }

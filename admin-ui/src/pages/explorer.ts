@@ -73,8 +73,10 @@ export class BhExplorerPage extends LitElement {
     tr.upstream td.name { color: var(--bh-text-2); }
     tr.section td { background: var(--bh-surface-2); font-size: 0.72rem; text-transform: uppercase; letter-spacing: 0.05em; font-weight: 650; color: var(--bh-muted); padding: 0.45rem 0.9rem; }
     td .badges { display: inline-flex; gap: 0.35rem; flex-wrap: wrap; }
-    td.desc { color: var(--bh-muted); max-width: 22rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-size: 0.85rem; }
-    .reg-chip { font-size: 0.8rem; color: var(--bh-text-2); }
+    td.desc { color: var(--bh-muted); min-width: 10rem; font-size: 0.84rem; line-height: 1.35; }
+    td.desc span { display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; overflow: hidden; }
+    .reg-chip { font-size: 0.8rem; color: var(--bh-text-2); white-space: nowrap; }
+    td.mono { white-space: nowrap; }
     @media (max-width: 860px) {
       .layout { grid-template-columns: minmax(0, 1fr); gap: 1rem; }
       aside { position: static; min-width: 0; }
@@ -250,7 +252,7 @@ export class BhExplorerPage extends LitElement {
         <td class="num mono" data-label="Latest">${u.latest_version ?? '—'}</td>
         <td class="num" data-label="Downloads">—</td>
         <td class="hide-narrow" data-label="Last accessed">—</td>
-        <td class="desc" data-label="Description" title=${u.description ?? ''}>${u.description ?? ''}</td>
+        <td class="desc" data-label="Description" title=${u.description ?? ''}><span>${u.description ?? ''}</span></td>
         <td data-label="Proxy"><span class="badge not-proxied">Not Yet Proxied</span></td>
       </tr>`)}`
   }
