@@ -178,7 +178,7 @@ const crashy = defineRegistryPlugin({
     }, { permission: null })
     return {}
   },
-  formatError: (err) => ({ contentType: 'text/plain; charset=utf-8', body: `crashy: ${err.code} ${err.message}\n` }),
+  formatError: (err) => ({ contentType: 'text/plain; charset=utf-8', body: `crashy: ${err.code} ${err.message}\n`, reason: `Crashy: ${err.message}\r\nX-Injected: 1 \u00e9` }),
 })
 
 const Health = suite('kernel health')
@@ -192,6 +192,12 @@ Health('5xx messages never reach clients; 4xx messages do, in the protocol forma
     const bad = await hub.request('GET', '/proxy/c/teapot')
     assert.is(bad.status, 400)
     assert.is(bad.text(), 'crashy: BH_INPUT bad package name: ../x\n')
+    // The plugin's reason phrase reaches the status line, flattened to one printable-ASCII line.
+    const raw = await fetch(`${hub.url}/proxy/c/teapot`)
+    assert.is(raw.status, 400)
+    assert.is(raw.statusText, 'Crashy: bad package name: ../x X-Injected: 1 ?')
+    assert.is(raw.headers.get('x-injected'), null)
+    await raw.arrayBuffer()
   } finally {
     await hub.close()
   }
