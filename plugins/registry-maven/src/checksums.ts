@@ -16,7 +16,7 @@ export function parseChecksumFile(content: string | Buffer, algorithm: ChecksumA
   const len = CHECKSUM_HEX_LENGTH[algorithm]
   if (first.length === len && /^[0-9a-fA-F]+$/.test(first)) return first.toLowerCase()
   // Some old repositories wrote "MD5 (file) = <hex>".
-  const m = new RegExp(`([0-9a-fA-F]{${len}})\\s*$`).exec(textValue)
+  const m = new RegExp(`(?:^|[^0-9a-fA-F])([0-9a-fA-F]{${len}})\\s*$`).exec(textValue)
   return m && textValue.length < MAX_CHECKSUM_BYTES ? m[1]!.toLowerCase() : null
 }
 
