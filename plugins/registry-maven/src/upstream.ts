@@ -136,6 +136,8 @@ export async function searchUpstream(ctx: MavenContext, query: string, limit: nu
   const base = ctx.registry.searchUrl ?? DEFAULT_SEARCH_URL
   if (base === '') return []
   const url = new URL(base)
+  // Operators often give the Solr core (`…/solrsearch`); the query handler is `…/select`.
+  if (!url.pathname.endsWith('/select')) url.pathname = `${url.pathname.replace(/\/+$/, '')}/select`
   // "g:a" searches that artifact exactly; anything else is a free-text query.
   const exact = /^([^\s:"]+):([^\s:"]+)$/.exec(query.trim())
   url.searchParams.set('q', exact ? `g:"${exact[1]}" AND a:"${exact[2]}"` : query)
