@@ -25,6 +25,8 @@ import { ApiRouter } from './api/api-router.ts'
 import { registerSystemApi } from './api/system.ts'
 import { UpstreamHttp } from './upstream/http.ts'
 import { Records } from './records/records.ts'
+import { LocalStores } from './local/index.ts'
+import { registerLocalAdminApi } from './api/admin-local.ts'
 import { TOKENS } from './tokens.ts'
 import { createArchiveService } from './archives/archives.ts'
 import { join } from 'node:path'
@@ -115,6 +117,8 @@ export class Kernel {
   private disposers: Array<() => void | Promise<void>> = []
   private closed = false
   bootstrapToken: string | null = null
+  /** The local package store of every registry (`ctx.packages`). */
+  localStores!: LocalStores
   /** How long in-flight requests may run on after close() before their connections are cut. */
   closeGraceMs = 5000
   /** Temporary files (request bodies, upstream spools) live here, inside the data directory. */
@@ -243,6 +247,9 @@ export class Kernel {
     this.bootstrapToken = await bootstrapAdminToken({ provider: this.apiTokens, configuredAdmin, log: this.log, print: options.print })
 
     // Registry instances.
+    const localStores = new LocalStores({ db: this.db, storage: this.storage, events: this.bus, clock: this.clock, log: this.log.child({ component: 'local-store' }) })
+    this.localStores = localStores
+    this.disposers.push(() => localStores.close())
     for (const r of this.config.registries) {
       const plugin = this.plugins.loaded.find((p) => p.kind === 'registry' && p.id === r.type)
       if (!plugin || plugin.kind !== 'registry') throw new Error(`registries: no registry plugin "${r.type}"`)
@@ -288,6 +295,7 @@ export class Kernel {
         events: this.bus,
         routes: host.registrar(),
         archives: this.archives,
+        packages: localStores.create(r, () => host.hooks.normalizeName?.bind(host.hooks)),
       })
       const hooks = await timeBoxedSetup(plugin.packageName, timeout, () => plugin.definition.setup(ctx as any))
       host.hooks = hooks ?? {}
@@ -297,6 +305,7 @@ export class Kernel {
     }
 
     registerSystemApi(this.api, { hosts: () => [...this.hosts.values()] })
+    registerLocalAdminApi(this.api, { hosts: () => this.hosts, stores: localStores })
     this.api.router.get('/api/v1/openapi.json', (ctx) => {
       ctx.type = 'application/json'
       ctx.body = JSON.stringify(this.openapi())
