@@ -24,7 +24,7 @@ import { localFileDigest } from './local.ts'
 import { validateUploadedMetadata } from './metadata.ts'
 import { MAVEN_ERROR_CODES } from './errors.ts'
 import { parsePom, type PomInfo } from './pom.ts'
-import { isSnapshot } from './version.ts'
+import { isPrerelease, isSnapshot } from './version.ts'
 import { contentTypeOf, type MavenContext } from './upstream.ts'
 import { repositoryPath } from './download.ts'
 
@@ -170,6 +170,9 @@ export function createUploads(ctx: MavenContext): Uploads {
         identity: req.identity,
         files,
         metadata: versionMetadata(pom),
+        // Maven's own rule (ComparableVersion qualifiers: alpha, beta, milestone, rc, SNAPSHOT).
+        prerelease: isPrerelease(p.version),
+        signal: req.signal,
         ...(description ? { description } : {}),
         ...(existing ? { appendToExisting: true } : {}),
       })
@@ -199,6 +202,8 @@ export function createUploads(ctx: MavenContext): Uploads {
         identity: req.identity,
         files: [{ filename: p.filename, body: req.body.stream(), contentType: contentTypeOf(p.extension), metadata: fileMetadata(p) }],
         appendToExisting: true,
+        prerelease: isPrerelease(p.version),
+        signal: req.signal,
       })
       return created(result.headers)
     }

@@ -14,7 +14,10 @@ for (const dialect of testDialects()) {
     t.hub = await createTestKernel({
       database: dialect,
       plugins: [maven],
-      config: { registries: [{ name: 'central', type: 'maven', mode: 'proxy', upstreams: [t.upstream.url], search_url: `${t.upstream.url}/solrsearch` }] },
+      config: { registries: [
+        { name: 'central', type: 'maven', mode: 'proxy', upstreams: [t.upstream.url], search_url: `${t.upstream.url}/solrsearch` },
+        { name: 'nosearch', type: 'maven', mode: 'proxy', upstreams: [t.upstream.url], search_url: '' },
+      ] },
     })
     t.token = t.hub.userToken
   })
@@ -115,6 +118,9 @@ for (const dialect of testDialects()) {
     const hooks = t.hub.kernel.hosts.get('central')!.hooks
     assert.equal(await hooks.searchUpstream!('lib-a', { limit: 5 }), [{ name: 'com.example:lib-a', latestVersion: '2.0.0-beta-1' }])
     assert.ok(t.upstream.paths.includes('/solrsearch/select'))
+    t.upstream.paths.length = 0
+    assert.equal(await t.hub.kernel.hosts.get('nosearch')!.hooks.searchUpstream!('lib-a', { limit: 5 }), [])
+    assert.equal(t.upstream.paths, [])
   })
 
   Proxy.run()
