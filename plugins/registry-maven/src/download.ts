@@ -56,13 +56,13 @@ async function serveArtifactChecksum(ctx: MavenContext, p: ArtifactPath, algorit
   }
   if (p.fileVersion.endsWith('-SNAPSHOT')) {
     // Mutable upstream file: its checksum is as current as the upstream's.
-    const hex = await upstreamChecksum(ctx, p.path, algorithm, req.signal)
+    const hex = await upstreamChecksum(ctx, p.path, algorithm, req.signal, name)
     if (!hex) throw notFound(`${p.path}.${algorithm}`)
     return checksumReply(hex, req)
   }
   let upstreamFailure: unknown
   try {
-    const hex = await upstreamChecksum(ctx, p.path, algorithm, req.signal)
+    const hex = await upstreamChecksum(ctx, p.path, algorithm, req.signal, name)
     if (hex) return checksumReply(hex, req)
   } catch (err) {
     upstreamFailure = err
@@ -113,7 +113,7 @@ async function resolveMetadata(ctx: MavenContext, p: MetadataPath, req: Registry
       if (pkg && pkg.versions.length > 0) {
         const local = localArtifactMetadata(pkg, groupId, artifactId)
         if (mode === 'hybrid' && ctx.registry.hybridMergeUpstream) {
-          const entry = await upstreamMetadata(ctx, p.path, req.signal).catch((err: unknown) => {
+          const entry = await upstreamMetadata(ctx, p.path, req.signal, packageName(groupId, artifactId)).catch((err: unknown) => {
             // The local half is authoritative; an unreachable upstream must not hide it.
             ctx.log.warn('upstream metadata unavailable; serving local versions only', { path: p.path, err: (err as Error)?.message })
             return null
@@ -131,7 +131,8 @@ async function resolveMetadata(ctx: MavenContext, p: MetadataPath, req: Registry
       return null
     }
   }
-  const entry = await upstreamMetadata(ctx, p.path, req.signal)
+  const about = p.snapshot ?? p.artifact
+  const entry = await upstreamMetadata(ctx, p.path, req.signal, about ? packageName(about.groupId, about.artifactId) : undefined)
   return entry ? { body: entry.body, generated: false, entry } : null
 }
 

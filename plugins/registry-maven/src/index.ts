@@ -90,7 +90,7 @@ async function artifactsFor(ctx: MavenContext, name: string, version: string, si
   const dir = `${coords.groupId.replace(/\./g, '/')}/${coords.artifactId}/${version}`
   const pomPath = `${dir}/${coords.artifactId}-${version}.pom`
   const request = async (path: string, extension: string): Promise<ArtifactRequest> => {
-    const sha1 = ctx.config.verify_upstream_checksums ? await upstreamChecksum(ctx, path, 'sha1', signal).catch(() => null) : null
+    const sha1 = ctx.config.verify_upstream_checksums ? await upstreamChecksum(ctx, path, 'sha1', signal, name).catch(() => null) : null
     return {
       key: artifactKey(path),
       name,

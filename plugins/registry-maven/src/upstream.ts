@@ -40,9 +40,11 @@ export function contentTypeOf(extension: string): string {
  * its checksum against what we compute from the same bytes). Documents that are not Maven metadata
  * (an HTML error page with status 200) count as absent.
  */
-export function upstreamMetadata(ctx: MavenContext, path: string, signal?: AbortSignal): Promise<MetadataEntry | null> {
+export function upstreamMetadata(ctx: MavenContext, path: string, signal?: AbortSignal, name?: string): Promise<MetadataEntry | null> {
   return ctx.cache.metadata({
     key: `metadata/${path}`,
+    // Named, an administrator's package invalidation drops it too.
+    ...(name ? { name } : {}),
     upstream: { path: `/${path}`, ...(signal ? { signal } : {}) },
     contentType: 'text/xml',
     maxBytes: MAX_METADATA_BYTES,
@@ -60,7 +62,7 @@ export function upstreamMetadata(ctx: MavenContext, path: string, signal?: Abort
 /** The upstream artifact-level metadata of an artifact, parsed; null when absent. */
 export async function upstreamArtifactMetadata(ctx: MavenContext, groupId: string, artifactId: string, signal?: AbortSignal): Promise<ArtifactMetadata | null> {
   const path = `${groupId.replace(/\./g, '/')}/${artifactId}/maven-metadata.xml`
-  const entry = await upstreamMetadata(ctx, path, signal)
+  const entry = await upstreamMetadata(ctx, path, signal, packageName(groupId, artifactId))
   if (!entry) return null
   const parsed = parseArtifactMetadata(entry.body, 'upstream maven-metadata.xml')
   return { ...parsed, groupId, artifactId }
@@ -70,9 +72,10 @@ export async function upstreamArtifactMetadata(ctx: MavenContext, groupId: strin
  * The upstream checksum of a file (hex), through the metadata cache: it is small, and once cached
  * it is served even while the upstream is down. Null when the upstream has none.
  */
-export async function upstreamChecksum(ctx: MavenContext, path: string, algorithm: ChecksumAlgorithm, signal?: AbortSignal): Promise<string | null> {
+export async function upstreamChecksum(ctx: MavenContext, path: string, algorithm: ChecksumAlgorithm, signal?: AbortSignal, name?: string): Promise<string | null> {
   const entry = await ctx.cache.metadata({
     key: `checksums/${path}.${algorithm}`,
+    ...(name ? { name } : {}),
     upstream: { path: `/${path}.${algorithm}`, ...(signal ? { signal } : {}) },
     contentType: 'text/plain',
     ttlSecs: ctx.config.checksum_ttl_secs,
@@ -93,7 +96,7 @@ export async function proxyArtifact(ctx: MavenContext, p: ArtifactPath, req: Reg
   let expect: { sha1: string } | undefined
   if (ctx.config.verify_upstream_checksums && !(await ctx.cache.hasArtifact(key))) {
     // An upstream failure here is not fatal: the artifact request reports its own.
-    const sha1 = await upstreamChecksum(ctx, p.path, 'sha1', req.signal).catch((err: unknown) => {
+    const sha1 = await upstreamChecksum(ctx, p.path, 'sha1', req.signal, packageName(p.groupId, p.artifactId)).catch((err: unknown) => {
       ctx.log.debug('upstream checksum unavailable', { path: p.path, err: (err as Error)?.message })
       return null
     })

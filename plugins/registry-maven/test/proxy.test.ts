@@ -113,6 +113,24 @@ for (const dialect of testDialects()) {
     ])
   })
 
+  Proxy('the admin API warms a version and invalidates an artifact\'s metadata', async (t) => {
+    const admin = { token: t.hub.adminToken }
+    const warm = await t.hub.request('POST', '/api/v1/admin/registries/central/warm', { ...admin, body: { package: 'com.example:lib-b@1.1.0' } })
+    assert.is(warm.status, 200, warm.text())
+    const jarPath = t.fixture.path('com.example', 'lib-b', '1.1.0', 'jar')
+    assert.ok(t.upstream.paths.includes(`/${jarPath}`))
+    t.upstream.paths.length = 0
+    assert.equal((await get(t, jarPath)).body, t.fixture.files.get(jarPath))
+    assert.equal(t.upstream.paths, [], 'a warmed artifact is served from the cache')
+    const before = await get(t, 'com/example/lib-b/maven-metadata.xml')
+    const changed = before.text().replace('<version>1.1.0</version>', '<version>1.1.0</version>\n      <version>1.2.0</version>')
+    t.upstream.override('com/example/lib-b/maven-metadata.xml', changed)
+    assert.equal((await get(t, 'com/example/lib-b/maven-metadata.xml')).body, before.body, 'fresh within its TTL')
+    const inval = await t.hub.request('POST', '/api/v1/admin/packages/invalidate', { ...admin, body: { registry: 'central', name: 'com.example:lib-b' } })
+    assert.is(inval.status, 200, inval.text())
+    assert.is((await get(t, 'com/example/lib-b/maven-metadata.xml')).text(), changed)
+  })
+
   Proxy('searches the Solr endpoint', async (t) => {
     t.upstream.override('solrsearch/select', JSON.stringify({ response: { docs: [{ id: 'com.example:lib-a', g: 'com.example', a: 'lib-a', latestVersion: '2.0.0-beta-1' }] } }))
     const hooks = t.hub.kernel.hosts.get('central')!.hooks
