@@ -139,7 +139,7 @@ export class ExploreCatalog {
         where p.registry in (${reg}) and not (${vis.sql})
       ),
       entries as (
-        select s.registry as registry, coalesce(lp.name, s.package_name) as name,
+        select s.registry as registry, coalesce(lp.name, s.package_name) as name, coalesce(lp.normalized_name, s.package_name) as norm,
           case when lv.id is null then 1 else 0 end as proxied_versions,
           0 as local_versions, 0 as is_local,
           s.download_count as downloads, s.last_accessed_at as last_accessed
@@ -148,13 +148,13 @@ export class ExploreCatalog {
         left join ${this.t('local_versions')} lv on lv.package_id = lp.id and lv.version = s.package_version
         where s.registry in (${reg})${like ? ` and lower(s.package_name) like ? escape '!'` : ''}
         union all
-        select p.registry, p.name, 0,
+        select p.registry, p.name, p.normalized_name, 0,
           (select count(*) from ${this.t('local_versions')} v where v.package_id = p.id), 1, 0, null
         from ${this.t('local_packages')} p
         where p.registry in (${reg})${like ? ` and lower(p.name) like ? escape '!'` : ''} and (${vis.sql})
       ),
       pkgs as (
-        select e.registry, e.name, sum(e.proxied_versions) as proxied_versions, sum(e.local_versions) as local_versions,
+        select e.registry, e.name, max(e.norm) as norm, sum(e.proxied_versions) as proxied_versions, sum(e.local_versions) as local_versions,
           max(e.is_local) as is_local, sum(e.downloads) as total_downloads, max(e.last_accessed) as last_accessed
         from entries e
         where not exists (select 1 from hidden h where h.registry = e.registry and h.name = e.name)
@@ -190,7 +190,7 @@ export class ExploreCatalog {
     const rows = await this.db.execute(
       `${cte.sql}
       select k.registry, k.name, k.proxied_versions, k.local_versions, k.is_local, k.total_downloads, k.last_accessed,
-        case when exists (select 1 from ${this.t('blocked_packages')} b where b.registry = k.registry and b.package_name = k.name) then 1 else 0 end as has_blocked
+        case when exists (select 1 from ${this.t('blocked_packages')} b where b.registry = k.registry and b.package_name in (k.name, k.norm)) then 1 else 0 end as has_blocked
       from pkgs k
       order by ${order}
       limit ? offset ?`,
