@@ -179,8 +179,23 @@ const crashy = defineRegistryPlugin({
     }, { permission: null })
     return {}
   },
-  formatError: (err) => ({ contentType: 'text/plain; charset=utf-8', body: `crashy: ${err.code} ${err.message}\n` }),
+  formatError: (err) => ({
+    contentType: 'text/plain; charset=utf-8',
+    body: `crashy: ${err.code} ${err.message}\n`,
+    // Line breaks and non-ASCII must never reach the status line.
+    ...(err.status < 500 ? { statusMessage: `${err.message}\r\nX-Injected: yes \u00e9` } : {}),
+  }),
 })
+
+/** Status code, reason phrase and headers of a GET, read with node:http (fetch hides the phrase). */
+function statusLine(url: string): Promise<{ status: number; phrase: string; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    httpRequest(url, (res) => {
+      res.resume()
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, phrase: res.statusMessage ?? '', headers: res.headers }))
+    }).on('error', reject).end()
+  })
+}
 
 const Health = suite('kernel health')
 
@@ -193,6 +208,11 @@ Health('5xx messages never reach clients; 4xx messages do, in the protocol forma
     const bad = await hub.request('GET', '/proxy/c/teapot')
     assert.is(bad.status, 400)
     assert.is(bad.text(), 'crashy: BH_INPUT bad package name: ../x\n')
+    const line = await statusLine(`${hub.url}/proxy/c/teapot`)
+    assert.is(line.status, 400)
+    assert.is(line.phrase, 'bad package name: ../x X-Injected: yes')
+    assert.is(line.headers['x-injected'], undefined)
+    assert.is((await statusLine(`${hub.url}/proxy/c/boom`)).phrase, 'Internal Server Error')
   } finally {
     await hub.close()
   }

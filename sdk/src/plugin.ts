@@ -167,7 +167,24 @@ export interface RegistryPluginDefinition<S extends TObject = TObject> {
   /** Runs once per registry instance, time-boxed (10 s). Register routes here. */
   setup(ctx: RegistryContext<Static<S>>): RegistryHooks | Promise<RegistryHooks>
   /** Renders the protocol's error body. Default: `{ "error": message }` as JSON. */
-  formatError?(err: ErrorInfo): { contentType: string; body: string }
+  formatError?(err: ErrorInfo): FormattedError
+}
+
+/**
+ * A protocol error body, as rendered by {@link RegistryPluginDefinition.formatError}.
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface FormattedError {
+  contentType: string
+  body: string
+  /**
+   * HTTP reason phrase to send instead of the standard one (`400 File already exists`), for clients
+   * that show the status line rather than the body (twine prints `response.reason`, as PyPI puts its
+   * upload errors there). The kernel keeps printable ASCII only and cuts it to 256 characters.
+   */
+  statusMessage?: string
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import Koa, { type Context, type Next } from 'koa'
 import Router from '@koa/router'
-import { toErrorInfo, NotFoundError, type ErrorInfo, type Identity } from '@batlehub/sdk'
+import { toErrorInfo, NotFoundError, type ErrorInfo, type FormattedError, type Identity } from '@batlehub/sdk'
 import type { Logger } from '../log/logger.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import type { PassportAuthenticator } from '../auth/chain.ts'
@@ -142,4 +142,13 @@ function writeError(ctx: Context, err: unknown, deps: AppDeps): void {
   ctx.body = ctx.method === 'HEAD' ? null : rendered.body
   if (extra && typeof extra === 'object') for (const [k, v] of Object.entries(extra)) ctx.set(k, String(v))
   ctx.status = info.status
+  const phrase = statusPhrase((rendered as FormattedError).statusMessage)
+  if (phrase) ctx.message = phrase
+}
+
+/** A reason phrase safe for the status line: printable ASCII, at most 256 characters. */
+export function statusPhrase(text: string | undefined): string | undefined {
+  if (typeof text !== 'string') return undefined
+  const clean = text.replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, 256)
+  return clean || undefined
 }
