@@ -3,7 +3,7 @@
  * pages (both forms, cached apart), the root index, the JSON API, and the file lookup behind
  * downloads.
  */
-import type { ArtifactRequest, MetadataEntry, RegistryContext } from '@batlehub/sdk'
+import { UpstreamError, type ArtifactRequest, type MetadataEntry, type RegistryContext } from '@batlehub/sdk'
 import type { PypiConfig } from './config.ts'
 import { normalizeName, normalizeVersion, parseDistributionFilename } from './names.ts'
 import {
@@ -83,6 +83,7 @@ export class UpstreamIndex {
     const path = this.simplePath(name)
     return this.ctx.cache.metadata({
       key: `simple/${format}/${keySegment(name)}`,
+      name,
       upstream: {
         path,
         headers: { accept: format === 'json' ? UPSTREAM_ACCEPT : `${SIMPLE_HTML}, ${TEXT_HTML};q=0.9` },
@@ -95,8 +96,9 @@ export class UpstreamIndex {
         let parsed: SimpleProject
         try {
           parsed = parseProjectPage(body.toString('utf8'), info.headers['content-type'], name, pageUrl)
-        } catch {
-          return null
+        } catch (err) {
+          // Unusable, not absent: an UpstreamError lets the kernel serve the last good copy.
+          throw new UpstreamError(`upstream page of ${name} is not a simple index page: ${(err as Error).message}`)
         }
         parsed.versions ??= versionsOf(parsed.files)
         const { project: rewritten, upstreamUrls } = toHubUrls(parsed, name)
@@ -146,8 +148,8 @@ export class UpstreamIndex {
         if (info.status !== 200) return null
         try {
           return renderRootIndex(parseRootIndex(body.toString('utf8'), info.headers['content-type']), format)
-        } catch {
-          return null
+        } catch (err) {
+          throw new UpstreamError(`upstream root index is unreadable: ${(err as Error).message}`)
         }
       },
     })
@@ -162,6 +164,7 @@ export class UpstreamIndex {
       : `${base}/${encodeURIComponent(name)}/${encodeURIComponent(version)}/json`
     return this.ctx.cache.metadata({
       key: version === undefined ? `pypi-json/${keySegment(name)}` : `pypi-json/${keySegment(name)}/${keySegment(version)}`,
+      name,
       upstream: { path, headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) },
       contentType: 'application/json',
       transform: (body, info) => (info.status === 200 ? rewriteJsonApi(body.toString('utf8'), name) : null),

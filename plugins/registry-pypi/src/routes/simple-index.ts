@@ -2,7 +2,7 @@
  * `/simple/` and `/simple/{project}/`: the Simple Repository API (PEP 503 HTML, PEP 691 JSON),
  * negotiated by `Accept`, local packages first.
  */
-import { BASE_URL_PLACEHOLDER, NotFoundError, type RegistryReply, type RegistryRequest } from '@batlehub/sdk'
+import { BASE_URL_PLACEHOLDER, NotFoundError, type Identity, type RegistryReply, type RegistryRequest } from '@batlehub/sdk'
 import { isValidName, normalizeName } from '../names.ts'
 import { negotiate, renderProject, renderRootIndex, parseRootIndex, type SimpleProject } from '../simple.ts'
 import { localProject, mergeProjects } from '../local.ts'
@@ -15,10 +15,10 @@ function redirect(location: string): RegistryReply {
 }
 
 /** Every local package name visible in the index (all pages of the store's listing). */
-async function localNames(svc: PypiService): Promise<string[]> {
+async function localNames(svc: PypiService, identity: Identity): Promise<string[]> {
   const names: string[] = []
   for (let offset = 0; ; ) {
-    const page = await svc.ctx.packages.search('', { limit: 1000, offset })
+    const page = await svc.ctx.packages.search('', { limit: 1000, offset, identity })
     for (const item of page.items) names.push(item.name)
     offset += page.items.length
     if (page.items.length === 0 || offset >= page.total) break
@@ -33,7 +33,7 @@ export function simpleIndexRoutes(svc: PypiService): void {
   const root = async (req: RegistryRequest): Promise<RegistryReply> => {
     if (!req.path.endsWith('/')) return redirect(`${req.baseUrl}/simple/`)
     const { format, contentType } = negotiate(req.header('accept'))
-    const local = svc.mode === 'proxy' ? [] : await localNames(svc)
+    const local = svc.mode === 'proxy' ? [] : await localNames(svc, req.identity)
     if (svc.mode === 'local') return renderedReply(req, renderRootIndex(local, format), contentType, VARY)
     const entry = await svc.upstream.rootIndex(format, req.signal)
     if (svc.mode === 'proxy') {

@@ -10,7 +10,7 @@ import {
   BatleHubError, GoneError, InputError, reply, type PublishFile, type RegistryReply, type RegistryRequest, type SpooledFile,
 } from '@batlehub/sdk'
 import {
-  canonicalVersion, formatVersion, isValidName, normalizeName, parseDistributionFilename, parseVersion, type DistributionFile,
+  canonicalVersion, formatVersion, isPrerelease, isValidName, normalizeName, parseDistributionFilename, parseVersion, type DistributionFile,
 } from '../names.ts'
 import { readSdistMetadata, readWheelMetadata, type ArchiveMetadata } from '../archive.ts'
 import { CORE_METADATA_KIND } from '../local.ts'
@@ -112,6 +112,9 @@ export function uploadRoutes(svc: PypiService): void {
     const version = existing?.versions.find((v) => canonicalVersion(v.version) === canonicalVersion(formVersion))?.version ?? formatVersion(parsedVersion)
 
     const uploadedAt = new Date(ctx.clock.now()).toISOString()
+    const sigValue = req.header('x-artifact-signature')
+    const sigType = req.header('x-signature-type')
+    const signature = sigValue || sigType ? { value: sigValue ?? '', type: sigType ?? '' } : undefined
     const files: PublishFile[] = [{
       filename,
       body: createReadStream(file.path),
@@ -141,7 +144,10 @@ export function uploadRoutes(svc: PypiService): void {
         metadata: versionMetadata(fields, one, meta, ctx.config.max_description_bytes),
         ...(one('summary') ? { description: one('summary') } : {}),
         publishedAt: uploadedAt,
+        prerelease: isPrerelease(version),
         appendToExisting: true,
+        signal: req.signal,
+        ...(signature ? { signature } : {}),
       })
     } catch (err) {
       // Lost a race with an identical upload: same answer as the check above.
