@@ -284,7 +284,8 @@ export function renderProjectHtml(project: SimpleProject): string {
     if (f.requiresPython) attrs += ` data-requires-python="${escapeHtml(f.requiresPython)}"`
     if (f.yanked !== false) attrs += ` data-yanked="${typeof f.yanked === 'string' ? escapeHtml(f.yanked) : ''}"`
     if (f.coreMetadata !== false) {
-      // Both names: pip < 23.2 reads data-dist-info-metadata, newer clients data-core-metadata (PEP 714).
+      // Both names in HTML, as pypi.org: pip < 23.2 reads data-dist-info-metadata, newer clients
+      // data-core-metadata (PEP 714); the old name only ever broke pip in the JSON form.
       const v = escapeHtml(fragmentHash(f.coreMetadata).slice(1) || 'true')
       attrs += ` data-dist-info-metadata="${v}" data-core-metadata="${v}"`
     }
@@ -304,9 +305,8 @@ export function renderProjectJson(project: SimpleProject, extra: Record<string, 
     const o: Record<string, unknown> = { filename: f.filename, url: f.url, hashes: f.hashes }
     if (f.requiresPython) o['requires-python'] = f.requiresPython
     o.yanked = f.yanked
-    const cm = f.coreMetadata === false ? false : Object.keys(f.coreMetadata).length ? f.coreMetadata : true
-    o['core-metadata'] = cm
-    o['dist-info-metadata'] = cm
+    // PEP 714: only the new key. pip 22.3-23.0.1 crash on a `dist-info-metadata` dict in JSON.
+    o['core-metadata'] = f.coreMetadata === false ? false : Object.keys(f.coreMetadata).length ? f.coreMetadata : true
     if (f.size !== undefined) o.size = f.size
     if (f.uploadTime) o['upload-time'] = f.uploadTime
     return o
