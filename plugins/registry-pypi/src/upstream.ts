@@ -7,7 +7,7 @@ import { UpstreamError, type ArtifactRequest, type MetadataEntry, type RegistryC
 import type { PypiConfig } from './config.ts'
 import { normalizeName, normalizeVersion, parseDistributionFilename } from './names.ts'
 import {
-  isJsonContentType, parseProjectPage, parseRootIndex, renderProject, renderProjectJson, renderRootIndex, toHubUrls,
+  hubFileUrl, isJsonContentType, parseProjectPage, parseRootIndex, renderProject, renderProjectJson, renderRootIndex, toHubUrls,
   SIMPLE_HTML, SIMPLE_JSON, TEXT_HTML, UPSTREAM_ACCEPT, type SimpleFile, type SimpleFormat, type SimpleProject,
 } from './simple.ts'
 import { rewriteJsonApi } from './json-api.ts'
@@ -119,6 +119,8 @@ export class UpstreamIndex {
     const parsed = parseProjectPage(entry.body.toString('utf8'), SIMPLE_JSON, normalizeName(project), 'http://hub.invalid/')
     const files = new Map<string, UpstreamFile>()
     for (const f of parsed.files) {
+      // Back to the placeholder form it was stored in (the parser resolved it against a dummy base).
+      f.url = hubFileUrl(project, f.filename)
       const upstreamUrl = urls[f.filename]
       if (upstreamUrl) files.set(f.filename, { ...f, upstreamUrl })
     }

@@ -190,7 +190,9 @@ export function uploadRoutes(svc: PypiService): void {
     }
   }
 
+  // twine posts to the repository URL as configured, with or without the trailing slash.
   ctx.routes.post('/legacy/', upload, { summary: 'Upload a distribution (twine, PyPI legacy upload API)' })
+  ctx.routes.post('/legacy', upload, { summary: 'Upload a distribution (twine, PyPI legacy upload API)' })
 }
 
 /** The version metadata kept for the JSON API, from the form (falling back to the archive's metadata). */
