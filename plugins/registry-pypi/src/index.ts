@@ -97,16 +97,7 @@ export const pypiRegistry = defineRegistryPlugin({
         // PyPI has no search API (seed: exact name lookup via the JSON API).
         const name = query.trim()
         if (limit < 1 || !isValidName(name) || ctx.registry.searchUrl === '' || svc.mode === 'local') return []
-        const searchUrl = ctx.registry.searchUrl
-        let doc: JsonApiDoc | null = null
-        if (searchUrl) {
-          const res = await ctx.http.request({ url: `${searchUrl.replace(/\/+$/, '')}/${encodeURIComponent(normalizeName(name))}/json`, headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) })
-          if (res.status === 200) doc = await res.json<JsonApiDoc>(16 * 1024 * 1024)
-          else res.dispose()
-        } else if (svc.upstream.hasJsonApi) {
-          const entry = await svc.upstream.jsonApi(name, undefined, signal)
-          if (entry) doc = JSON.parse(entry.body.toString('utf8')) as JsonApiDoc
-        }
+        const doc = await svc.upstream.lookupByName(name, signal)
         const info = doc?.info
         if (!info || typeof info.name !== 'string') return []
         return [{

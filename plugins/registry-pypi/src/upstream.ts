@@ -7,10 +7,10 @@ import { UpstreamError, type ArtifactRequest, type MetadataEntry, type RegistryC
 import type { PypiConfig } from './config.ts'
 import { normalizeName, normalizeVersion, parseDistributionFilename } from './names.ts'
 import {
-  hubFileUrl, isJsonContentType, parseProjectPage, parseRootIndex, renderProject, renderProjectJson, renderRootIndex, toHubUrls,
+  hubFileUrl, parseProjectPage, parseRootIndex, renderProject, renderProjectJson, renderRootIndex, toHubUrls,
   SIMPLE_HTML, SIMPLE_JSON, TEXT_HTML, UPSTREAM_ACCEPT, type SimpleFile, type SimpleFormat, type SimpleProject,
 } from './simple.ts'
-import { rewriteJsonApi } from './json-api.ts'
+import { rewriteJsonApi, type JsonApiDoc } from './json-api.ts'
 
 /**
  * Top-level key of the stored PEP 691 JSON page holding each file's upstream URL (PEP 691 reserves
@@ -173,9 +173,24 @@ export class UpstreamIndex {
     })
   }
 
-  /** Whether a stored page came as JSON (used by tests and diagnostics). */
-  static isJson(entry: MetadataEntry): boolean {
-    return isJsonContentType(entry.contentType)
+  /**
+   * The JSON API document of one project for the explorer's exact-name lookup: from `search_url`
+   * (`{search_url}/{name}/json`, uncached) when the operator set one, else the cached JSON API.
+   */
+  async lookupByName(project: string, signal?: AbortSignal): Promise<JsonApiDoc | null> {
+    const name = normalizeName(project)
+    const searchUrl = this.ctx.registry.searchUrl
+    if (searchUrl) {
+      const res = await this.ctx.http.request({ url: `${searchUrl.replace(/\/+$/, '')}/${encodeURIComponent(name)}/json`, headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) })
+      if (res.status !== 200) {
+        res.dispose()
+        return null
+      }
+      return res.json<JsonApiDoc>(16 * 1024 * 1024)
+    }
+    if (!this.hasJsonApi) return null
+    const entry = await this.jsonApi(name, undefined, signal)
+    return entry ? (JSON.parse(entry.body.toString('utf8')) as JsonApiDoc) : null
   }
 }
 

@@ -189,5 +189,23 @@ for (const database of testDialects()) {
     assert.not.ok(snippets.some((s) => s.purpose === 'publish'))
   })
 
+  Proxy('search_url sends exact-name lookups elsewhere; an empty one turns them off', async ({ hub }) => {
+    const fixture = hub.fixture!
+    const other = await startHub({ mode: 'proxy', database, registry: { search_url: `${fixture.index.url}/pypi` } })
+    const off = await startHub({ mode: 'proxy', database, registry: { search_url: '' } })
+    try {
+      const before = other.fixture!.index.requests.length
+      assert.equal((await other.hooks().searchUpstream!('tiny_dep', { limit: 5 })).map((h) => h.name), ['tiny-dep'])
+      // Asked the search URL (the first hub's fixture), not its own upstream.
+      assert.is(other.fixture!.index.requests.length, before)
+      assert.ok(fixture.index.paths.includes('/pypi/tiny-dep/json'))
+      assert.equal(await off.hooks().searchUpstream!('tiny-dep', { limit: 5 }), [])
+      assert.not.ok(off.fixture!.index.paths.some((p) => p.startsWith('/pypi/')))
+    } finally {
+      await other.close()
+      await off.close()
+    }
+  })
+
   Proxy.run()
 }

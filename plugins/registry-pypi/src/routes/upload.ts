@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs'
 import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import {
-  BatleHubError, GoneError, InputError, reply, type PublishFile, type RegistryReply, type RegistryRequest, type SpooledFile,
+  BatleHubError, GoneError, reply, type PublishFile, type RegistryReply, type RegistryRequest, type SpooledFile,
 } from '@batlehub/sdk'
 import {
   canonicalVersion, formatVersion, isPrerelease, isValidName, normalizeName, parseDistributionFilename, parseVersion, type DistributionFile,
