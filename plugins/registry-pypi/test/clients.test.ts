@@ -75,7 +75,7 @@ for (const database of dialects) {
   const Local = suite<Ctx>(`twine and pip with a local pypi (${database})`)
   Local.before.each(async (t) => {
     t.tmp = scratch()
-    t.hub = await startHub({ mode: 'local', database, noUpstream: true })
+    t.hub = await startHub({ mode: 'local', database, noUpstream: true, registry: { max_artifact_bytes: 128 * 1024 } })
   })
   Local.after.each(async (t) => {
     await t.hub.close()
@@ -127,7 +127,13 @@ for (const database of dialects) {
     assert.is.not(r3.code, 0)
     assert.match(r3.output, /401|403/)
 
-    for (const project of ['named-lib', 'other-lib', 'evil-lib']) {
+    const noise = Buffer.from(Array.from({ length: 200 * 1024 }, (_, i) => (i * 7919 + (i >> 8)) % 251))
+    const [big] = write(tmp.dir, buildWheel({ name: 'big-lib', version: '1.0.0', extraZip: [{ name: 'big_lib/blob.bin', data: noise, store: true }] }))
+    const r4 = await twineUpload({ base: hub.base, token: hub.kernel.adminToken, home: tmp.dir, files: [big!] })
+    assert.is.not(r4.code, 0)
+    assert.match(r4.output, /413 Request Entity Too Large|413 Payload Too Large|413 Content Too Large/, r4.output)
+
+    for (const project of ['named-lib', 'other-lib', 'evil-lib', 'big-lib']) {
       assert.is((await get(hub, `/simple/${project}/`, { token: hub.kernel.adminToken })).status, 404, project)
     }
   })

@@ -23,7 +23,7 @@ for (const database of testDialects()) {
   const Upload = suite<{ hub: Hub }>(`pypi uploads (${database})`)
 
   Upload.before.each(async (t) => {
-    t.hub = await startHub({ mode: 'local', database, noUpstream: true, registry: { max_artifact_bytes: 256 * 1024 } })
+    t.hub = await startHub({ mode: 'local', database, noUpstream: true, registry: { max_artifact_bytes: 256 * 1024, max_archive_entries: 50 } })
   })
   Upload.after.each(async (t) => {
     await t.hub.close()
@@ -134,14 +134,19 @@ for (const database of testDialects()) {
       ['backslash traversal', hostileWheel(spec, [{ name: '..\\..\\evil.py', data: 'x' }]), /escapes the archive|backslash/],
       ['symlink', hostileWheel(spec, [{ name: 'evil/link', data: '/etc/passwd', mode: 0o120777 }]), /link or special file/],
       ['duplicate entry', hostileWheel(spec, [{ name: 'evil/__init__.py', data: 'y' }]), /duplicate entry/],
-      // Declares 1 TiB in total without containing it: refused from the central directory.
-      ['zip bomb', hostileWheel(spec, Array.from({ length: 300 }, (_, i) => ({ name: `evil/bomb${i}.bin`, data: Buffer.alloc(0), declaredSize: 0xfffffff0 }))), /expands past/],
+      // Declares 40 GiB in total without containing it: refused from the entry list, nothing inflated.
+      ['zip bomb', hostileWheel(spec, Array.from({ length: 10 }, (_, i) => ({ name: `evil/bomb${i}.bin`, data: Buffer.alloc(0), declaredSize: 0xfffffff0 }))), /expands past/],
       ['not a zip', withBody(buildWheel(spec), Buffer.from('this is not a zip file at all')), /not a valid zip/],
+      // METADATA claims 200 bytes and inflates to 8 MiB: cut off while inflating.
+      ['lying METADATA size', withBody(buildWheel(spec), zip([
+        { name: 'evil-1.0.dist-info/WHEEL', data: 'Wheel-Version: 1.0\n' },
+        { name: 'evil-1.0.dist-info/METADATA', data: Buffer.concat([Buffer.from(coreMetadata(spec)), Buffer.alloc(8 * 1024 * 1024, 32)]), declaredSize: 200 },
+      ])), /too many bytes in the stream/],
     ]
     for (const [what, dist, reason] of cases) {
       const res = await upload(hub, uploadForm(dist, { name: 'evil', version: '1.0' }))
       assert.ok(res.status === 400 || res.status === 413, `${what}: ${res.status} ${res.reason}`)
-      assert.match(res.reason, reason, what)
+      assert.match(res.reason, reason, `${what}: ${res.reason}`)
     }
     const top = 'evil-1.0'
     const pkgInfo = coreMetadata(spec)
@@ -158,9 +163,17 @@ for (const database of testDialects()) {
       const dist = { filename: `${top}.tar.gz`, body, sha256: sha256(body), md5: md5(body) }
       const res = await upload(hub, uploadForm(dist, { name: 'evil', version: '1.0' }))
       assert.is(res.status, 400, `${what}: ${res.reason}`)
-      assert.match(res.reason, reason, what)
+      assert.match(res.reason, reason, `${what}: ${res.reason}`)
     }
     await nothingStored(hub, 'evil')
+  })
+
+  Upload('refuses archives with more entries than max_archive_entries', async ({ hub }) => {
+    const many = buildWheel({ name: 'many-lib', version: '1.0', extraZip: Array.from({ length: 60 }, (_, i) => ({ name: `many_lib/m${i}.py`, data: '' })) })
+    const res = await upload(hub, uploadForm(many, { name: 'many-lib', version: '1.0' }))
+    assert.is(res.status, 413)
+    assert.match(res.reason, /more than 50 entries/)
+    await nothingStored(hub, 'many-lib')
   })
 
   Upload('refuses an upload past the size limit with 413, storing nothing', async ({ hub }) => {
