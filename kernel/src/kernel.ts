@@ -6,7 +6,7 @@ import 'reflect-metadata'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { container as rootContainer, type DependencyContainer } from 'tsyringe'
-import { SDK_VERSION, type AuthHooks, type AuthPluginDefinition, type Clock, type RegistryInfo, type RegistryPluginDefinition } from '@batlehub/sdk'
+import { SDK_VERSION, type ArchiveService, type AuthHooks, type AuthPluginDefinition, type Clock, type RegistryInfo, type RegistryPluginDefinition } from '@batlehub/sdk'
 import { KERNEL_VERSION } from './version.ts'
 import { createRootLogger, Logger, type LogLevel } from './log/logger.ts'
 import { KernelEventBus } from './events/bus.ts'
@@ -26,6 +26,8 @@ import { registerSystemApi } from './api/system.ts'
 import { UpstreamHttp } from './upstream/http.ts'
 import { Records } from './records/records.ts'
 import { TOKENS } from './tokens.ts'
+import { createArchiveService } from './archives/archives.ts'
+import { join } from 'node:path'
 
 export interface KernelOptions {
   /** `--config PATH`; default `config.toml` in cwd, else the built-in defaults. */
@@ -115,6 +117,15 @@ export class Kernel {
   bootstrapToken: string | null = null
   /** How long in-flight requests may run on after close() before their connections are cut. */
   closeGraceMs = 5000
+  /** Temporary files (request bodies, upstream spools) live here, inside the data directory. */
+  get spoolDir(): string {
+    return join(this.config.server.data_dir, 'spool')
+  }
+  private _archives?: ArchiveService
+  get archives(): ArchiveService {
+    this._archives ??= createArchiveService(this.spoolDir)
+    return this._archives
+  }
 
   private constructor(
     readonly config: HubConfig,
@@ -252,6 +263,7 @@ export class Kernel {
         rbac,
         defaultBodyLimit: r.max_artifact_bytes ?? this.config.server.max_body_bytes,
         publicUrl: this.config.server.public_url,
+        spoolDir: this.spoolDir,
       })
       const log = this.log.child({ plugin: plugin.id, registry: r.name })
       const http = new UpstreamHttp({
@@ -275,6 +287,7 @@ export class Kernel {
         policy: Object.freeze({ can: rbac.can.bind(rbac), assert: host.assert.bind(host) }),
         events: this.bus,
         routes: host.registrar(),
+        archives: this.archives,
       })
       const hooks = await timeBoxedSetup(plugin.packageName, timeout, () => plugin.definition.setup(ctx as any))
       host.hooks = hooks ?? {}

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert'
 import { fileURLToPath } from 'node:url'
 import { createHash } from 'node:crypto'
 import { request as httpRequest } from 'node:http'
+import { Writable } from 'node:stream'
 import { defineRegistryPlugin, InputError } from '@batlehub/sdk'
 import { createTestKernel, fakeUpstream, testDialects, type KernelTestHandle } from '../src/testing/index.ts'
 
@@ -238,6 +239,43 @@ Health('proxy mode fetches from the upstream once, then serves from storage', as
   } finally {
     await hub.close()
     await upstream.close()
+  }
+})
+
+Health('client aborts are not logged as errors', async () => {
+  const lines: string[] = []
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(...String(chunk).split('\n').filter(Boolean))
+      cb()
+    },
+  })
+  const hub = await createTestKernel({
+    plugins: [FILES_PLUGIN],
+    logLevel: 'debug',
+    logDestination: sink,
+    config: { registries: [{ name: 'files', type: 'files', mode: 'local' }] },
+  })
+  try {
+    await new Promise<void>((resolve) => {
+      const req = httpRequest(new URL(`${hub.url}/proxy/files/files/cut.bin`), {
+        method: 'PUT', headers: { authorization: `Bearer ${hub.adminToken}`, 'content-length': String(4 * 1024 * 1024) },
+      })
+      req.on('error', () => resolve())
+      req.write(Buffer.alloc(256 * 1024, 1))
+      setTimeout(() => {
+        req.destroy()
+        resolve()
+      }, 150)
+    })
+    await new Promise((r) => setTimeout(r, 300))
+    const entries = lines.map((l) => JSON.parse(l) as { level: string; msg: string; path?: string })
+    assert.ok(entries.some((e) => e.path === '/proxy/files/files/cut.bin'), 'the request was logged')
+    const errors = entries.filter((e) => e.level === 'error')
+    assert.equal(errors, [], 'no error-level log for a client that hung up')
+    assert.is((await hub.request('GET', '/proxy/files/files/cut.bin', { token: hub.adminToken })).status, 404)
+  } finally {
+    await hub.close()
   }
 })
 

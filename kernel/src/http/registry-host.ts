@@ -24,6 +24,8 @@ export interface RegistryHostOptions {
   defaultBodyLimit: number
   /** Absolute base of the hub (`public_url`), or undefined to derive it from each request. */
   publicUrl?: string
+  /** Temporary files of request bodies (`req.body.spool()`). */
+  spoolDir?: string
 }
 
 const WWW_AUTHENTICATE = 'Bearer realm="batlehub", Basic realm="batlehub", charset="UTF-8"'
@@ -122,6 +124,7 @@ export class RegistryHost {
         params: { ...(ctx.params as Record<string, string>) },
         bodyLimit,
         signal: controller.signal,
+        spoolDir: this.o.spoolDir,
       })
       const reply = (await handler(req)) as RegistryReply | void
       applyReply(ctx, reply)

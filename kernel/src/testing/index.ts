@@ -68,7 +68,14 @@ export interface KernelTestHandle extends TestKernel {
   readonly kernel: Kernel
 }
 
-export async function createTestKernel(options: TestKernelOptions & { setupTimeoutMs?: number } = {}): Promise<KernelTestHandle> {
+export interface KernelTestOptions extends TestKernelOptions {
+  setupTimeoutMs?: number
+  /** Capture the kernel's JSON log lines (kernel-internal tests). */
+  logDestination?: NodeJS.WritableStream
+  logLevel?: LogLevel
+}
+
+export async function createTestKernel(options: KernelTestOptions = {}): Promise<KernelTestHandle> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bh-kernel-'))
   const dialect = options.database ?? (process.env.BATLEHUB_TEST_DATABASE as 'sqlite' | 'postgresql' | undefined) ?? 'sqlite'
   const db = await testDatabaseSettings(dialect)
@@ -94,7 +101,8 @@ export async function createTestKernel(options: TestKernelOptions & { setupTimeo
       plugins: options.plugins,
       discover: options.discover !== false,
       clock,
-      logLevel: (process.env.BATLEHUB_TEST_LOG as LogLevel | undefined) ?? 'silent',
+      logLevel: options.logLevel ?? (process.env.BATLEHUB_TEST_LOG as LogLevel | undefined) ?? 'silent',
+      logDestination: options.logDestination,
       databaseSchema: db.settings.schema,
       setupTimeoutMs: options.setupTimeoutMs,
       print: () => {},
