@@ -172,7 +172,7 @@ export function versionSummaries(doc: Json): VersionSummary[] {
     const at = typeof time[version] === 'string' ? time[version] : undefined
     return { version, i, at, summary: { version, ...(at ? { publishedAt: at } : {}), prerelease: /^[^+]*-/.test(version) } as VersionSummary }
   })
-  list.sort((a, b) => (a.at && b.at ? b.at.localeCompare(a.at) : b.i - a.i))
+  list.sort((a, b) => (a.at && b.at ? b.at.localeCompare(a.at) : a.at ? -1 : b.at ? 1 : b.i - a.i))
   return list.map((x) => x.summary)
 }
 

@@ -9,7 +9,7 @@
  * where `manifest.dist` carries the `integrity` (sha512 SRI) and `shasum` (sha1 hex) of the tarball.
  */
 import { createHash } from 'node:crypto'
-import { IntegrityError, InputError } from '@batlehub/sdk'
+import { IntegrityError, InputError, type ArchiveService } from '@batlehub/sdk'
 import { isTagName, isVersionString, newNameProblems, tarballFile, type PackageName } from './names.ts'
 import { inspectTarball, type TarballLimits } from './tarball.ts'
 
@@ -60,7 +60,7 @@ const BASE64 = /^[A-Za-z0-9+/\r\n]*={0,2}\s*$/
  * name, or a corrupt tarball, and `IntegrityError` (400) when the tarball does not match its
  * declared `dist.integrity` or `dist.shasum`.
  */
-export async function parsePublish(body: unknown, url: PackageName, limits: TarballLimits): Promise<ParsedPublish> {
+export async function parsePublish(body: unknown, url: PackageName, archives: ArchiveService, limits: TarballLimits): Promise<ParsedPublish> {
   if (!isObject(body)) throw new InputError('the publish body must be a JSON object')
   const name = body.name ?? body._id
   if (typeof name !== 'string') throw new InputError('the publish body has no package name')
@@ -124,7 +124,7 @@ export async function parsePublish(body: unknown, url: PackageName, limits: Tarb
     throw new IntegrityError(`the tarball does not match dist.shasum: expected ${String(dist.shasum)}, got ${shasum}`)
   }
 
-  const info = await inspectTarball(tarball, limits)
+  const info = await inspectTarball(archives, tarball, limits)
   if (info.manifest.name !== name) {
     throw new InputError(`package.json in the tarball names ${JSON.stringify(info.manifest.name)}, not ${JSON.stringify(name)}`)
   }

@@ -1,14 +1,15 @@
 /**
  * Inspection of a published npm tarball: a real gzip-compressed tar whose entries all live under
- * `package/`, with `package/package.json` naming the package. Hostile archives are refused: entries
- * or links escaping `package/`, device files, more entries or unpacked bytes than allowed (gzip
- * bombs are stopped while inflating, not after).
+ * `package/`, with `package/package.json` naming the package.
+ *
+ * Entry checks (absolute names, `..`, links, devices, duplicates, entry counts and sizes) are the
+ * kernel's archive service; this module inflates the gzip layer itself so that EVERY inflated byte
+ * counts against the limit, including the entries it never reads (a gzip bomb made of many large,
+ * unread files is stopped while inflating).
  */
-import { posix } from 'node:path'
 import { Readable, Transform, type TransformCallback } from 'node:stream'
 import { createGunzip } from 'node:zlib'
-import { extract as tarExtract } from 'tar-stream'
-import { InputError } from '@batlehub/sdk'
+import { InputError, type ArchiveService } from '@batlehub/sdk'
 
 /** Bounds applied while reading a tarball. */
 export interface TarballLimits {
@@ -45,95 +46,52 @@ class InflateLimit extends Transform {
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.seen += chunk.length
-    if (this.seen > this.limit) cb(new InputError(`tarball unpacks to more than ${this.limit} bytes`))
+    if (this.seen > this.limit) cb(new InputError(`the tarball unpacks to more than ${this.limit} bytes`))
     else cb(null, chunk)
   }
 }
 
-/** The normalised path of an entry, or an error message when it is not inside `package/`. */
-export function entryPath(raw: string): string | { problem: string } {
-  if (raw.includes('\0') || raw.includes('\\')) return { problem: `tarball entry ${JSON.stringify(raw)} has an invalid name` }
-  if (raw.startsWith('/')) return { problem: `tarball entry ${JSON.stringify(raw)} is an absolute path` }
-  const parts = raw.split('/')
-  if (parts.includes('..')) return { problem: `tarball entry ${JSON.stringify(raw)} escapes package/` }
-  const normal = posix.normalize(raw).replace(/\/+$/, '')
-  if (normal !== 'package' && !normal.startsWith('package/')) return { problem: `tarball entry ${JSON.stringify(raw)} is outside package/` }
-  return normal
-}
-
-/** Whether a link target stays inside `package/` (symlinks resolve from their directory, hard links from the root). */
-export function linkInside(entry: string, linkname: string, hard: boolean): boolean {
-  if (!linkname || linkname.startsWith('/') || linkname.includes('\0') || linkname.includes('\\')) return false
-  const target = posix.normalize(hard ? linkname : posix.join(posix.dirname(entry), linkname))
-  return target === 'package' || target.startsWith('package/')
+function isBatleHubError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code
+  return typeof code === 'string' && code.startsWith('BH_')
 }
 
 /**
  * Reads a tarball and returns its manifest and sizes; throws `InputError` with the reason when it
  * is not a well-formed npm package tarball.
  */
-export async function inspectTarball(data: Buffer, limits: TarballLimits = DEFAULT_TARBALL_LIMITS): Promise<TarballInfo> {
+export async function inspectTarball(archives: ArchiveService, data: Buffer, limits: TarballLimits = DEFAULT_TARBALL_LIMITS): Promise<TarballInfo> {
   if (data.length < 18 || data[0] !== 0x1f || data[1] !== 0x8b) throw new InputError('the tarball is not gzip-compressed')
   const gunzip = createGunzip()
   const limit = new InflateLimit(limits.maxUnpackedBytes)
-  const extract = tarExtract()
-  const fail = (err: Error) => {
-    extract.destroy((err as { code?: string }).code?.startsWith('BH_') ? err : new InputError(`the tarball is corrupt: ${err.message}`))
-  }
-  gunzip.on('error', fail)
-  limit.on('error', fail)
-  Readable.from([data]).pipe(gunzip).pipe(limit).pipe(extract as any)
+  const source = Readable.from([data])
+  // Errors of the gzip layer reach the tar reader through the stream it consumes.
+  gunzip.on('error', (err) => limit.destroy(isBatleHubError(err) ? err : new InputError(`the tarball is corrupt: ${err.message}`)))
+  source.pipe(gunzip).pipe(limit)
 
-  let entries = 0
   let fileCount = 0
   let unpackedSize = 0
-  let manifestText: string | undefined
+  let manifestBytes: Buffer | undefined
   try {
-    for await (const entry of extract) {
-      const h = entry.header
-      if (++entries > limits.maxEntries) throw new InputError(`the tarball has more than ${limits.maxEntries} entries`)
-      const path = entryPath(h.name)
-      if (typeof path !== 'string') throw new InputError(path.problem)
-      switch (h.type) {
-        case 'file':
-        case 'contiguous-file':
-          fileCount++
-          unpackedSize += h.size
-          break
-        case 'directory':
-          break
-        case 'symlink':
-        case 'link':
-          if (!linkInside(path, h.linkname, h.type === 'link')) {
-            throw new InputError(`tarball entry ${JSON.stringify(h.name)} links outside package/ (${JSON.stringify(h.linkname)})`)
-          }
-          break
-        default:
-          throw new InputError(`tarball entry ${JSON.stringify(h.name)} is a ${h.type}, which packages may not contain`)
+    await archives.tar(limit, { gzip: false, requirePrefix: 'package/', maxEntries: limits.maxEntries, maxTotalBytes: limits.maxUnpackedBytes, maxEntryBytes: limits.maxUnpackedBytes }, async (entry, read) => {
+      if (entry.type !== 'file') return
+      fileCount++
+      unpackedSize += entry.size
+      if (entry.name === 'package/package.json') {
+        if (entry.size > limits.maxManifestBytes) throw new InputError(`package/package.json is larger than ${limits.maxManifestBytes} bytes`)
+        manifestBytes = await read()
       }
-      if (unpackedSize > limits.maxUnpackedBytes) throw new InputError(`the tarball unpacks to more than ${limits.maxUnpackedBytes} bytes`)
-      if (path === 'package/package.json' && (h.type === 'file' || h.type === 'contiguous-file')) {
-        if (manifestText !== undefined) throw new InputError('the tarball holds package/package.json twice')
-        if (h.size > limits.maxManifestBytes) throw new InputError(`package/package.json is larger than ${limits.maxManifestBytes} bytes`)
-        const chunks: Buffer[] = []
-        for await (const c of entry) chunks.push(c as Buffer)
-        manifestText = Buffer.concat(chunks).toString('utf8')
-      } else if (path === 'package/package.json') {
-        throw new InputError('package/package.json in the tarball is not a regular file')
-      } else {
-        entry.resume()
-      }
-    }
+    })
   } catch (err) {
-    if (typeof (err as { code?: unknown }).code === 'string' && (err as { code: string }).code.startsWith('BH_')) throw err
+    if (isBatleHubError(err)) throw err
     throw new InputError(`the tarball is corrupt: ${(err as Error).message}`)
   } finally {
     gunzip.destroy()
   }
-  if (manifestText === undefined) throw new InputError('the tarball has no package/package.json')
+  if (manifestBytes === undefined) throw new InputError('the tarball has no package/package.json')
   let manifest: unknown
   try {
-    manifest = JSON.parse(manifestText.replace(/^\uFEFF/, ''))
+    manifest = JSON.parse(manifestBytes.toString('utf8').replace(/^\uFEFF/, ''))
   } catch (err) {
     throw new InputError(`package/package.json in the tarball is not valid JSON: ${(err as Error).message}`)
   }

@@ -41,7 +41,7 @@ export function registerWriteRoutes(svc: NpmService): void {
     const name = nameOf(req.params)
     const body = await req.body.json()
     if (isPublishBody(body)) {
-      const p = await parsePublish(body, name, limits)
+      const p = await parsePublish(body, name, svc.ctx.archives, limits)
       const result = await packages.publish({
         name: p.name,
         version: p.version,
