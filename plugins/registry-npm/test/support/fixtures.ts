@@ -29,7 +29,7 @@ export async function makeTar(entries: TarEntry[], options: { gzip?: boolean } =
   const p = pack()
   const chunks: Buffer[] = []
   const done = new Promise<void>((resolve, reject) => {
-    p.on('data', (c: Buffer) => chunks.push(c))
+    p.on('data', (c: unknown) => chunks.push(c as Buffer))
     p.on('end', () => resolve())
     p.on('error', reject)
   })
@@ -46,7 +46,7 @@ export async function makeTar(entries: TarEntry[], options: { gzip?: boolean } =
     } as Header
     await new Promise<void>((resolve, reject) => {
       if (body) p.entry(header, body, (err) => (err ? reject(err) : resolve()))
-      else p.entry(header, (err) => (err ? reject(err) : resolve())).end()
+      else p.entry(header, (err) => (err ? reject(err) : resolve())).end(undefined as never)
     })
   }
   p.finalize()
