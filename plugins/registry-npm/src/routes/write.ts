@@ -20,8 +20,6 @@ import { diffPackument, isPublishBody, parsePublish } from '../publish.ts'
 import type { NpmService } from '../service.ts'
 import { nameOf } from './read.ts'
 
-const WRITE_MODES = ['local', 'hybrid'] as const
-
 export function registerWriteRoutes(svc: NpmService): void {
   const { routes, packages } = svc.ctx
   const limits = {
@@ -131,7 +129,9 @@ export function registerWriteRoutes(svc: NpmService): void {
     return reply.json({ ok: true })
   }
 
-  const opts = (summary: string) => ({ modes: WRITE_MODES, summary })
+  // No `modes` option: the kernel answers writes to a proxy-mode registry with the documented 403
+  // "registry is not in local or hybrid mode".
+  const opts = (summary: string) => ({ summary })
   routes.put('/-/package/:name/dist-tags/:tag', setTag, opts('Set a dist-tag'))
   routes.post('/-/package/:name/dist-tags/:tag', setTag, opts('Set a dist-tag'))
   routes.delete('/-/package/:name/dist-tags/:tag', removeTag, opts('Remove a dist-tag'))

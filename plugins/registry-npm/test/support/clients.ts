@@ -5,11 +5,8 @@
  */
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-
-const require = createRequire(import.meta.url)
 
 export type ClientKind = 'npm' | 'pnpm' | 'yarn' | 'berry'
 
@@ -34,16 +31,28 @@ export function npmCliPath(): string {
   throw new Error('npm CLI not found (set BATLEHUB_NPM_CLI)')
 }
 
+/** A package's folder in the nearest node_modules (some clients do not export package.json). */
+function packageDir(name: string): string {
+  let dir = dirname(new URL(import.meta.url).pathname)
+  for (;;) {
+    const candidate = join(dir, 'node_modules', name)
+    if (existsSync(join(candidate, 'package.json'))) return candidate
+    const up = dirname(dir)
+    if (up === dir) throw new Error(`${name} is not installed (npm install in the repository root)`)
+    dir = up
+  }
+}
+
 function script(kind: ClientKind): string {
   switch (kind) {
     case 'npm':
       return npmCliPath()
     case 'pnpm':
-      return join(dirname(require.resolve('pnpm/package.json')), 'bin', 'pnpm.cjs')
+      return join(packageDir('pnpm'), 'bin', 'pnpm.cjs')
     case 'yarn':
-      return join(dirname(require.resolve('yarn/package.json')), 'bin', 'yarn.js')
+      return join(packageDir('yarn'), 'bin', 'yarn.js')
     case 'berry':
-      return join(dirname(require.resolve('@yarnpkg/cli-dist/package.json')), 'bin', 'yarn.js')
+      return join(packageDir('@yarnpkg/cli-dist'), 'bin', 'yarn.js')
   }
 }
 
@@ -97,9 +106,6 @@ export function createSandbox(registry: string, token?: string): ClientSandbox {
     'update-notifier=false',
     'fetch-retries=0',
     'fetch-timeout=60000',
-    `store-dir=${caches.pnpmStore}`,
-    `cache-dir=${caches.pnpmCache}`,
-    `state-dir=${caches.pnpmState}`,
     'loglevel=warn',
     '',
   ].join('\n')
@@ -118,6 +124,8 @@ export function createSandbox(registry: string, token?: string): ClientSandbox {
     'enableTelemetry: false',
     'enableImmutableInstalls: false',
     'enableScripts: false',
+    // Yarn 4 quarantines versions younger than a day by default; local publishes are seconds old.
+    'npmMinimalAgeGate: 0',
     '',
   ].join('\n')
 
@@ -148,7 +156,9 @@ export function createSandbox(registry: string, token?: string): ClientSandbox {
     run(kind, args, options = {}) {
       const cwd = options.cwd ?? project
       return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [script(kind), ...args], { cwd, env: env(options.env), stdio: ['ignore', 'pipe', 'pipe'] })
+        // pnpm-only settings go on its command line: npm warns about unknown .npmrc keys.
+        const extra = kind === 'pnpm' ? [`--store-dir=${caches.pnpmStore}`, `--config.cache-dir=${caches.pnpmCache}`, `--config.state-dir=${caches.pnpmState}`] : []
+        const child = spawn(process.execPath, [script(kind), ...args, ...extra], { cwd, env: env(options.env), stdio: ['ignore', 'pipe', 'pipe'] })
         let stdout = ''
         let stderr = ''
         child.stdout.on('data', (d) => (stdout += d))

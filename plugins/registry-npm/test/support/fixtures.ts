@@ -237,12 +237,16 @@ export async function startFixtureRegistry(specs: FixturePackage[], options: { i
       res.end(req.method === 'HEAD' ? undefined : data)
     }
     if (rawPath === '/-/v1/search') {
-      const text = new URL(req.url ?? '/', 'http://x').searchParams.get('text') ?? ''
-      const objects = [...packages.values()].filter((p) => p.spec.name.includes(text)).map((p) => {
+      const q = new URL(req.url ?? '/', 'http://x').searchParams
+      const text = q.get('text') ?? ''
+      const size = Number(q.get('size') ?? 20)
+      const from = Number(q.get('from') ?? 0)
+      const matching = [...packages.values()].filter((p) => p.spec.name.includes(text))
+      const objects = matching.slice(from, from + size).map((p) => {
         const last = p.versions[p.versions.length - 1]!
         return { package: { name: p.spec.name, version: last.manifest.version, description: p.spec.description ?? `fixture package ${p.spec.name}`, date: last.time, keywords: [], maintainers: [{ username: 'fixture' }], links: {} }, score: { final: 0.5, detail: { quality: 0.5, popularity: 0.5, maintenance: 0.5 } }, searchScore: 0.1 }
       })
-      return send(200, JSON.stringify({ objects, total: objects.length, time: new Date().toUTCString() }))
+      return send(200, JSON.stringify({ objects, total: matching.length, time: new Date().toUTCString() }))
     }
     const segs = rawPath.split('/').filter(Boolean).map(decodeURIComponent)
     let name: string
