@@ -23,8 +23,12 @@ import { RegistryHost } from './http/registry-host.ts'
 import { createApp } from './http/app.ts'
 import { ApiRouter } from './api/api-router.ts'
 import { registerSystemApi } from './api/system.ts'
+import { registerCacheAdminApi } from './api/admin-cache.ts'
+import { CacheManager } from './cache/manager.ts'
 import { UpstreamHttp } from './upstream/http.ts'
 import { Records } from './records/records.ts'
+import { LocalStores } from './local/index.ts'
+import { registerLocalAdminApi } from './api/admin-local.ts'
 import { TOKENS } from './tokens.ts'
 import { createArchiveService } from './archives/archives.ts'
 import { join } from 'node:path'
@@ -115,6 +119,10 @@ export class Kernel {
   private disposers: Array<() => void | Promise<void>> = []
   private closed = false
   bootstrapToken: string | null = null
+  /** The proxy/cache engine (every registry's `ctx.cache`), built during setup. */
+  proxyCache!: CacheManager
+  /** The local package store of every registry (`ctx.packages`). */
+  localStores!: LocalStores
   /** How long in-flight requests may run on after close() before their connections are cut. */
   closeGraceMs = 5000
   /** Temporary files (request bodies, upstream spools) live here, inside the data directory. */
@@ -242,7 +250,17 @@ export class Kernel {
     c.register(TOKENS.AuthChain, { useValue: chain })
     this.bootstrapToken = await bootstrapAdminToken({ provider: this.apiTokens, configuredAdmin, log: this.log, print: options.print })
 
+    // The proxy/cache engine; disposed after the registry plugins (disposers run in reverse).
+    this.proxyCache = new CacheManager({
+      db: this.db, bus: this.bus, metrics: this.metrics, clock: this.clock, log: this.log.child({ component: 'cache' }),
+      dataDir: this.config.server.data_dir, upstreamTimeoutMs: this.config.server.upstream_timeout_secs * 1000,
+    })
+    this.disposers.push(() => this.proxyCache.close())
+
     // Registry instances.
+    const localStores = new LocalStores({ db: this.db, storage: this.storage, events: this.bus, clock: this.clock, log: this.log.child({ component: 'local-store' }) })
+    this.localStores = localStores
+    this.disposers.push(() => localStores.close())
     for (const r of this.config.registries) {
       const plugin = this.plugins.loaded.find((p) => p.kind === 'registry' && p.id === r.type)
       if (!plugin || plugin.kind !== 'registry') throw new Error(`registries: no registry plugin "${r.type}"`)
@@ -287,7 +305,12 @@ export class Kernel {
         policy: Object.freeze({ can: rbac.can.bind(rbac), assert: host.assert.bind(host) }),
         events: this.bus,
         routes: host.registrar(),
+        cache: this.proxyCache.forRegistry(r, {
+          http, log, cas: this.storage.cas(r.storage), hooks: () => host.hooks,
+          defaultMaxBytes: this.config.server.max_body_bytes,
+        }),
         archives: this.archives,
+        packages: localStores.create(r, () => host.hooks.normalizeName?.bind(host.hooks)),
       })
       const hooks = await timeBoxedSetup(plugin.packageName, timeout, () => plugin.definition.setup(ctx as any))
       host.hooks = hooks ?? {}
@@ -297,6 +320,8 @@ export class Kernel {
     }
 
     registerSystemApi(this.api, { hosts: () => [...this.hosts.values()] })
+    registerCacheAdminApi(this.api, this.proxyCache)
+    registerLocalAdminApi(this.api, { hosts: () => this.hosts, stores: localStores })
     this.api.router.get('/api/v1/openapi.json', (ctx) => {
       ctx.type = 'application/json'
       ctx.body = JSON.stringify(this.openapi())

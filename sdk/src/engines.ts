@@ -38,6 +38,13 @@ export interface MetadataRequest {
   /** The upstream request (path fanout or absolute URL, plus headers such as `accept`). */
   upstream: UpstreamRequest
   /**
+   * The package this document describes, when it describes one (a packument, a simple-index
+   * page, a sparse-index file). An administrator's package invalidation
+   * (`POST /api/v1/admin/packages/invalidate`) then drops it too; without it the kernel can only
+   * guess from the key (a key ending in `/<name>`).
+   */
+  name?: string
+  /**
    * Turns the upstream body into the stored form, once per fetch (never per client request): rewrite
    * URLs to {@link BASE_URL_PLACEHOLDER}, drop fields, normalise. Return null to treat the document as
    * absent.
@@ -125,7 +132,8 @@ export interface ProxyCacheService {
   metadata(req: MetadataRequest): Promise<MetadataEntry | null>
   /**
    * Answers a client with a cached document: placeholders replaced with `req.baseUrl` (or
-   * `replacements`), `Content-Length`, a strong ETag with 304 support, the stale warning when due.
+   * `replacements`), `Content-Length`, a strong ETag with 304 support, the stale warning when due,
+   * and `X-Cache: HIT | MISS | REVALIDATED | STALE` from the entry's state.
    */
   serveMetadata(entry: MetadataEntry, req: RegistryRequest, options?: { contentType?: string; status?: number; headers?: Record<string, string>; replacements?: Record<string, string> }): RegistryReply
   /** Drops a cached document (and its rendered copies). */
@@ -183,6 +191,21 @@ export interface PublishInput {
    * request, such as Maven and PyPI). A file name already present is still a conflict.
    */
   appendToExisting?: boolean
+  /**
+   * Whether the version is a pre-release by the protocol's own rules (PEP 440, Maven `-SNAPSHOT`).
+   * Default: the semver pre-release tag when the version is semver, else common pre-release
+   * markers (`a1`, `rc2`, `.dev3`, `-beta`, `-SNAPSHOT`…). Checked against
+   * `versioning.allow_prerelease` and stored as `LocalVersionInfo.prerelease`.
+   *
+   * @since 1.0.0
+   */
+  prerelease?: boolean
+  /**
+   * Aborts the publish (the request's `signal`): files stop streaming and nothing is stored.
+   *
+   * @since 1.0.0
+   */
+  signal?: AbortSignal
 }
 
 /** A stored file of a local version. @public @since 1.0.0 */
@@ -262,8 +285,13 @@ export interface LocalStoreService {
   getPackage(name: string, options?: { identity?: Identity }): Promise<LocalPackageInfo | null>
   /** Whether a package of this name exists locally (the hybrid-mode dependency-confusion guard). */
   exists(name: string): Promise<boolean>
-  /** Packages whose name contains `query` (case-insensitive), most recently updated first. */
-  search(query: string, options?: { limit?: number; offset?: number }): Promise<{ total: number; items: Array<{ name: string; description?: string; latest?: string; updatedAt: string }> }>
+  /**
+   * Packages whose name contains `query` (case-insensitive; `''` lists every package), most
+   * recently updated first. `limit` defaults to 20. With `identity`, packages the
+   * caller may not see are left out, as in {@link LocalStoreService.getPackage}. `latest` is the
+   * `latest` tag, else the newest non-yanked version.
+   */
+  search(query: string, options?: { limit?: number; offset?: number; identity?: Identity }): Promise<{ total: number; items: Array<{ name: string; description?: string; latest?: string; updatedAt: string }> }>
   /**
    * Streams a file with Range/ETag/304 and the signature headers (`X-Artifact-Signature`,
    * `X-Signature-Type`); null when absent or not visible to `req.identity`. Downloads are counted.
