@@ -34,9 +34,21 @@ function qualities(accept: string): Map<string, number> {
   return out
 }
 
+// Clients send a handful of distinct Accept strings: remember the answers (bounded).
+const memo = new Map<string, PackumentForm>()
+
 /** Which packument form an `Accept` header asks for. */
 export function packumentForm(accept: string | undefined): PackumentForm {
   if (!accept) return 'full'
+  const known = memo.get(accept)
+  if (known) return known
+  const form = negotiate(accept)
+  if (memo.size >= 256) memo.clear()
+  memo.set(accept, form)
+  return form
+}
+
+function negotiate(accept: string): PackumentForm {
   const q = qualities(accept)
   const abbreviated = q.get(ABBREVIATED_TYPE) ?? 0
   if (abbreviated <= 0) return 'full'

@@ -1,8 +1,14 @@
 /**
  * The tarball index of proxied packages: for each package, version → upstream tarball URL and
  * digests, taken from the upstream packument when it is fetched (the stored packument only has hub
- * URLs). Kept in memory (LRU) and in the registry's records, so a tarball request never parses a
- * packument, and a restarted hub still knows where tarballs come from while the upstream is down.
+ * URLs). Kept in memory (LRU), so a tarball request never parses a packument.
+ *
+ * Persistence: when every tarball URL of a package is the canonical
+ * `{upstream}/{name}/-/{bare}-{version}.tgz` (the public registry, Verdaccio, most mirrors), the
+ * stored packument alone rebuilds the index after a restart, so nothing is written (a database
+ * write per packument fetch cost a cold install more than the fetch itself). Only packages with
+ * other tarball URLs keep their index in the registry's records, so a restarted hub still knows
+ * where those come from while the upstream is down.
  */
 import type { LoggerService, RecordService } from '@batlehub/sdk'
 import { keyPath, type PackageName } from './names.ts'
@@ -11,12 +17,15 @@ import { lookupTarball, type CompactIndex, type TarballRef } from './metadata.ts
 const COLLECTION = 'tarball-index'
 
 export interface TarballIndexes {
-  /** Replaces the index of a package (after an upstream fetch). */
-  update(name: PackageName, index: CompactIndex): Promise<void>
+  /**
+   * Replaces the index of a package (after an upstream fetch). It is written to the records only
+   * when it holds non-canonical URLs, unless `persist` is false.
+   */
+  update(name: PackageName, index: CompactIndex, options?: { persist?: boolean }): Promise<void>
   /** The ref of a version from memory or records; undefined when the package has no index yet. */
   find(name: PackageName, version: string): Promise<TarballRef | null | undefined>
-  /** Whether an index of the package is loaded or stored. */
-  has(name: PackageName): Promise<boolean>
+  /** The index of a package from memory or records. */
+  get(name: PackageName): Promise<CompactIndex | undefined>
   /** Forgets a package (tests, invalidation). */
   forget(name: PackageName): void
 }
@@ -49,9 +58,10 @@ export function createTarballIndexes(o: { records: RecordService; maxPackages: n
     return undefined
   }
   return {
-    async update(name, index) {
+    async update(name, index, options = {}) {
       const key = keyPath(name)
       remember(key, index)
+      if (options.persist === false || !Object.values(index.v).some((e) => e.length === 3)) return
       try {
         await o.records.put(COLLECTION, key, index)
       } catch (err) {
@@ -64,8 +74,8 @@ export function createTarballIndexes(o: { records: RecordService; maxPackages: n
       if (!index) return undefined
       return lookupTarball(index, name, version)
     },
-    async has(name) {
-      return (await load(name)) !== undefined
+    get(name) {
+      return load(name)
     },
     forget(name) {
       mem.delete(keyPath(name))

@@ -31,6 +31,8 @@ export class NpmService {
   readonly indexes: TarballIndexes
   /** Rendered local packuments: `{form}\0{name}` → { rev, entry }. */
   private readonly localRenders = new Map<string, { rev: string; entry: MetadataEntry }>()
+  /** Stored packument bodies already folded into the tarball index. */
+  private readonly indexedBodies = new WeakSet<Buffer>()
   /** Last forced packument refresh per package (a missing version may force one per minute). */
   private readonly refreshed = new Map<string, number>()
 
@@ -68,6 +70,8 @@ export class NpmService {
   packumentRequest(name: PackageName, form: PackumentForm, signal?: AbortSignal): MetadataRequest {
     return {
       key: `packument/${form}/${keyPath(name)}`,
+      // Lets an administrator's package invalidation drop both forms.
+      name: name.name,
       // The public registry wants a scoped name as one path segment: `/@scope%2fname`.
       upstream: { path: `/${name.scope ? `@${name.scope}%2f${name.bare}` : name.bare}`, headers: { accept: form === 'abbreviated' ? ABBREVIATED_ACCEPT : FULL_ACCEPT }, ...(signal ? { signal } : {}) },
       contentType: form === 'abbreviated' ? ABBREVIATED_TYPE : FULL_TYPE,
@@ -176,25 +180,35 @@ export class NpmService {
     if (known) return known
     const entry = await this.upstreamPackument(name, 'abbreviated', signal)
     if (!entry) return null
-    const after = await this.indexes.find(name, version)
+    const after = (await this.indexes.find(name, version)) ?? (await this.indexStored(entry, name, version))
     if (after) return after
-    if (after === undefined) {
-      // Cached packument but no index (its record was lost): rebuild from the stored document,
-      // whose digests survived; the upstream URL is then the canonical one.
-      await this.indexes.update(name, indexFromStored(entry, name))
-      const rebuilt = await this.indexes.find(name, version)
-      if (rebuilt) return rebuilt
-    }
     if (entry.state === 'fetched') return null
+    // The cached packument predates the version (a lockfile made elsewhere): refresh it, at most
+    // once a minute per package so that requests for made-up versions cannot hammer the upstream.
     const key = keyPath(name)
     const last = this.refreshed.get(key) ?? 0
     const now = this.ctx.clock.now()
     if (now - last < 60_000) return null
     this.refreshed.set(key, now)
     if (this.refreshed.size > 10_000) this.refreshed.delete(this.refreshed.keys().next().value!)
-    await this.ctx.cache.invalidateMetadata(this.packumentRequest(name, 'abbreviated').key)
-    const fresh = await this.upstreamPackument(name, 'abbreviated', signal)
+    // A zero TTL revalidates now; the cached copy stays (and is served stale) if the upstream is down.
+    const fresh = await this.ctx.cache.metadata({ ...this.packumentRequest(name, 'abbreviated', signal), ttlSecs: 0 })
     if (!fresh) return null
+    return (await this.indexes.find(name, version)) ?? (await this.indexStored(fresh, name, version))
+  }
+
+  /**
+   * Indexes a cached packument that was not indexed in this process (after a restart, when its
+   * tarball URLs were canonical and so not persisted), once per stored document.
+   */
+  private async indexStored(entry: MetadataEntry, name: PackageName, version: string): Promise<TarballRef | null> {
+    const current = await this.indexes.get(name)
+    // Already folded in (and still indexed): the document does not list the version.
+    if (current && this.indexedBodies.has(entry.body)) return null
+    this.indexedBodies.add(entry.body)
+    const rebuilt = indexFromStored(entry, name)
+    // Entries already known (with their real upstream URLs) win over the canonical guesses.
+    await this.indexes.update(name, current ? { u: rebuilt.u, v: { ...rebuilt.v, ...current.v } } : rebuilt, { persist: false })
     return (await this.indexes.find(name, version)) ?? null
   }
 

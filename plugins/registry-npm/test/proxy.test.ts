@@ -5,6 +5,9 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createHash } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createTestKernel, type TestKernel } from '@batlehub/sdk/testing'
 import npm from '../src/index.ts'
 import { startFixtureRegistry, standardPackages, type FixtureRegistry } from './support/fixtures.ts'
@@ -135,6 +138,36 @@ Proxy('upstream down: cached packuments are served stale and cached tarballs sti
   const never = await kernel.request('GET', '/proxy/npm/never-fetched')
   assert.ok(never.status >= 500)
   assert.type(never.json().error, 'string')
+})
+
+Proxy('after a restart with the upstream down, cached tarballs are found through the stored packument', async ({ upstream }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'bh-npm-restart-'))
+  const config = {
+    server: { data_dir: dir },
+    database: { type: 'sqlite', path: join(dir, 'hub.db') },
+    storage: { type: 'filesystem', path: join(dir, 'storage') },
+    registries: [{ name: 'npm', type: 'npm', mode: 'proxy', upstreams: [upstream.url] }],
+  }
+  try {
+    const first = await createTestKernel({ plugins: [npm], config })
+    try {
+      assert.is((await first.request('GET', '/proxy/npm/@fixture/scoped', { headers: { accept: ABBREV } })).status, 200)
+      assert.is((await first.request('GET', '/proxy/npm/@fixture/scoped/-/scoped-0.1.0.tgz')).status, 200)
+    } finally {
+      await first.close()
+    }
+    await upstream.close()
+    const second = await createTestKernel({ plugins: [npm], config })
+    try {
+      const tgz = await second.request('GET', '/proxy/npm/@fixture/scoped/-/scoped-0.1.0.tgz')
+      assert.is(tgz.status, 200)
+      assert.is((await second.request('GET', '/proxy/npm/@fixture/scoped/-/scoped-9.9.9.tgz')).status, 404)
+    } finally {
+      await second.close()
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 })
 
 Proxy('bad input gets npm-style errors', async ({ kernel }) => {

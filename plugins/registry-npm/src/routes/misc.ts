@@ -51,7 +51,7 @@ export function registerMiscRoutes(svc: NpmService): void {
     const objects: SearchObject[] = []
     let total = 0
     if (svc.mode !== 'proxy') {
-      const local = await packages.search(text, { limit: size, offset: from })
+      const local = await packages.search(text, { limit: size, offset: from, identity: req.identity })
       total += local.total
       for (const item of local.items) {
         objects.push({

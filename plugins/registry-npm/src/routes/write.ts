@@ -47,6 +47,7 @@ export function registerWriteRoutes(svc: NpmService): void {
         files: [{ filename: p.filename, body: p.tarball, contentType: 'application/octet-stream', expect: { sha512: p.integrity, sha1: p.shasum } }],
         metadata: p.manifest,
         tags: { [p.tag]: p.version },
+        signal: req.signal,
         ...(p.description ? { description: p.description } : {}),
       })
       svc.forgetLocal(name)

@@ -224,6 +224,7 @@ export async function startFixtureRegistry(specs: FixturePackage[], options: { i
   for (const s of specs) packages.set(s.name, await buildPackage(s))
   const requests: FixtureRequest[] = []
   const tampered = new Map<string, Buffer>()
+  const etags = new WeakMap<Buffer, string>()
   let hold: Promise<void> | null = null
   const sockets = new Set<Socket>()
   let base = ''
@@ -265,7 +266,11 @@ export async function startFixtureRegistry(specs: FixturePackage[], options: { i
       const accept = req.headers.accept ?? ''
       const wantsAbbreviated = !options.ignoreAccept && accept.includes('application/vnd.npm.install-v1+json')
       const body = wantsAbbreviated ? pkg.abbreviated! : pkg.full!
-      const etag = `"${createHash('sha1').update(body).digest('hex')}"`
+      let etag = etags.get(body)
+      if (!etag) {
+        etag = `"${createHash('sha1').update(body).digest('hex')}"`
+        etags.set(body, etag)
+      }
       if (req.headers['if-none-match'] === etag) {
         res.writeHead(304, { etag })
         return res.end()
