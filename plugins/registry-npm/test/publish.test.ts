@@ -116,7 +116,7 @@ Publish('hostile tarballs are refused', async () => {
   const bomb = await makeTar([pj, ...Array.from({ length: 4 }, (_, i) => ({ name: `package/zero${i}.bin`, body: Buffer.alloc(16 * 1024 * 1024) }))])
   assert.ok(bomb.length < 1024 * 1024)
   const started = Date.now()
-  assert.match((await tarballError(bomb, { ...DEFAULT_TARBALL_LIMITS, maxUnpackedBytes: 20 * 1024 * 1024 })).message, /unpacks to more than 20971520 bytes/)
+  assert.match((await tarballError(bomb, { ...DEFAULT_TARBALL_LIMITS, maxUnpackedBytes: 20 * 1024 * 1024 })).message, /unpacks to more than 20971520 bytes|expands past 20971520 bytes/)
   assert.match((await tarballError(bomb, { ...DEFAULT_TARBALL_LIMITS, maxUnpackedBytes: 1024 * 1024 })).message, /larger than 1048576 bytes|more than 1048576/)
   assert.ok(Date.now() - started < 5000)
   const many = await makeTar([pj, ...Array.from({ length: 20 }, (_, i) => ({ name: `package/f${i}`, body: 'x' }))])
