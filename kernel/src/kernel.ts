@@ -16,6 +16,7 @@ import { loadRawConfig, validateConfig } from './config/load.ts'
 import { rbacGrants, type HubConfig, type PluginCatalog } from './config/schema.ts'
 import { openDatabase, type Database, type DatabaseSettings } from './db/orm.ts'
 import { StorageManager } from './storage/manager.ts'
+import { loadS3, usesS3 } from './storage/s3-loader.ts'
 import { AuthChain, PassportAuthenticator, type AuthProvider } from './auth/chain.ts'
 import { ApiTokenProvider, bootstrapAdminToken } from './auth/api-tokens.ts'
 import { RegistryRbac } from './auth/rbac.ts'
@@ -188,6 +189,7 @@ export class Kernel {
     const db = await openDatabase(dbSettings)
     let storage: StorageManager | undefined
     try {
+      if (usesS3(config.storage)) await loadS3()
       storage = new StorageManager(config.storage, db)
       await storage.init?.()
       const bus = new KernelEventBus(log.child({ component: 'events' }))
