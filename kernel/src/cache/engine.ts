@@ -17,7 +17,7 @@ import type { UpstreamHttp } from '../upstream/http.ts'
 import { parseCacheControl, type CacheDirectives } from './cache-control.ts'
 import { ArtifactFetch, asUpstreamError, type FetchHead } from './fetch.ts'
 import type { CacheManager } from './manager.ts'
-import { msOf } from './sql.ts'
+import { msOf } from '../db/sql.ts'
 
 /** A stored metadata document, as kept in memory and in the `cached_metadata` table. */
 export interface StoredMetadata {
