@@ -60,7 +60,7 @@ for (const dialect of testDialects()) {
       const dl = await hub.request('GET', '/proxy/corp/Web-Kit/1.0.0/file', { token: BOB })
       assert.is(dl.status, 200, dl.text())
     }
-    await hub.kernel.localStores.downloads.flush()
+    await hub.kernel.accounting.flush()
     await hub.request('POST', '/api/v1/admin/explore/invalidate', { token: ADMIN, body: {} })
     const counted = await list()
     // One row (the download rows are under the normalised name "web-kit"), still "local".
