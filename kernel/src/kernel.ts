@@ -6,7 +6,7 @@ import 'reflect-metadata'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { container as rootContainer, type DependencyContainer } from 'tsyringe'
-import { SDK_VERSION, type AuthHooks, type AuthPluginDefinition, type Clock, type RegistryInfo, type RegistryPluginDefinition } from '@batlehub/sdk'
+import { SDK_VERSION, type ArchiveService, type AuthHooks, type AuthPluginDefinition, type Clock, type RegistryInfo, type RegistryPluginDefinition } from '@batlehub/sdk'
 import { KERNEL_VERSION } from './version.ts'
 import { createRootLogger, Logger, type LogLevel } from './log/logger.ts'
 import { KernelEventBus } from './events/bus.ts'
@@ -27,7 +27,11 @@ import { UpstreamHttp } from './upstream/http.ts'
 import { Records } from './records/records.ts'
 import { PolicyEngine } from './policy/engine.ts'
 import { registerPolicyApi } from './api/admin-policy.ts'
+import { LocalStores } from './local/index.ts'
+import { registerLocalAdminApi } from './api/admin-local.ts'
 import { TOKENS } from './tokens.ts'
+import { createArchiveService } from './archives/archives.ts'
+import { join } from 'node:path'
 
 export interface KernelOptions {
   /** `--config PATH`; default `config.toml` in cwd, else the built-in defaults. */
@@ -115,8 +119,19 @@ export class Kernel {
   private disposers: Array<() => void | Promise<void>> = []
   private closed = false
   bootstrapToken: string | null = null
+  /** The local package store of every registry (`ctx.packages`). */
+  localStores!: LocalStores
   /** How long in-flight requests may run on after close() before their connections are cut. */
   closeGraceMs = 5000
+  /** Temporary files (request bodies, upstream spools) live here, inside the data directory. */
+  get spoolDir(): string {
+    return join(this.config.server.data_dir, 'spool')
+  }
+  private _archives?: ArchiveService
+  get archives(): ArchiveService {
+    this._archives ??= createArchiveService(this.spoolDir)
+    return this._archives
+  }
 
   private constructor(
     readonly config: HubConfig,
@@ -238,6 +253,9 @@ export class Kernel {
     this.bootstrapToken = await bootstrapAdminToken({ provider: this.apiTokens, configuredAdmin, log: this.log, print: options.print })
 
     // Registry instances.
+    const localStores = new LocalStores({ db: this.db, storage: this.storage, events: this.bus, clock: this.clock, log: this.log.child({ component: 'local-store' }) })
+    this.localStores = localStores
+    this.disposers.push(() => localStores.close())
     for (const r of this.config.registries) {
       const plugin = this.plugins.loaded.find((p) => p.kind === 'registry' && p.id === r.type)
       if (!plugin || plugin.kind !== 'registry') throw new Error(`registries: no registry plugin "${r.type}"`)
@@ -258,6 +276,7 @@ export class Kernel {
         rbac,
         defaultBodyLimit: r.max_artifact_bytes ?? this.config.server.max_body_bytes,
         publicUrl: this.config.server.public_url,
+        spoolDir: this.spoolDir,
         onDenied: (identity, permission, ip, err) => this.policy.recordRbacDenial(r.name, identity, permission, ip, err),
       })
       const policy = this.policy.forRegistry({
@@ -296,6 +315,8 @@ export class Kernel {
         }),
         events: this.bus,
         routes: host.registrar(),
+        archives: this.archives,
+        packages: localStores.create(r, () => host.hooks.normalizeName?.bind(host.hooks), policy),
       })
       const hooks = await timeBoxedSetup(plugin.packageName, timeout, () => plugin.definition.setup(ctx as any))
       host.hooks = hooks ?? {}
@@ -306,6 +327,7 @@ export class Kernel {
 
     registerSystemApi(this.api, { hosts: () => [...this.hosts.values()] })
     registerPolicyApi(this.api, { engine: () => this.policy, config: () => this.config })
+    registerLocalAdminApi(this.api, { hosts: () => this.hosts, stores: localStores })
     this.api.router.get('/api/v1/openapi.json', (ctx) => {
       ctx.type = 'application/json'
       ctx.body = JSON.stringify(this.openapi())

@@ -183,6 +183,21 @@ export interface PublishInput {
    * request, such as Maven and PyPI). A file name already present is still a conflict.
    */
   appendToExisting?: boolean
+  /**
+   * Whether the version is a pre-release by the protocol's own rules (PEP 440, Maven `-SNAPSHOT`).
+   * Default: the semver pre-release tag when the version is semver, else common pre-release
+   * markers (`a1`, `rc2`, `.dev3`, `-beta`, `-SNAPSHOT`…). Checked against
+   * `versioning.allow_prerelease` and stored as `LocalVersionInfo.prerelease`.
+   *
+   * @since 1.0.0
+   */
+  prerelease?: boolean
+  /**
+   * Aborts the publish (the request's `signal`): files stop streaming and nothing is stored.
+   *
+   * @since 1.0.0
+   */
+  signal?: AbortSignal
 }
 
 /** A stored file of a local version. @public @since 1.0.0 */
@@ -262,8 +277,13 @@ export interface LocalStoreService {
   getPackage(name: string, options?: { identity?: Identity }): Promise<LocalPackageInfo | null>
   /** Whether a package of this name exists locally (the hybrid-mode dependency-confusion guard). */
   exists(name: string): Promise<boolean>
-  /** Packages whose name contains `query` (case-insensitive), most recently updated first. */
-  search(query: string, options?: { limit?: number; offset?: number }): Promise<{ total: number; items: Array<{ name: string; description?: string; latest?: string; updatedAt: string }> }>
+  /**
+   * Packages whose name contains `query` (case-insensitive; `''` lists every package), most
+   * recently updated first. `limit` defaults to 20. With `identity`, packages the
+   * caller may not see are left out, as in {@link LocalStoreService.getPackage}. `latest` is the
+   * `latest` tag, else the newest non-yanked version.
+   */
+  search(query: string, options?: { limit?: number; offset?: number; identity?: Identity }): Promise<{ total: number; items: Array<{ name: string; description?: string; latest?: string; updatedAt: string }> }>
   /**
    * Streams a file with Range/ETag/304 and the signature headers (`X-Artifact-Signature`,
    * `X-Signature-Type`); null when absent or not visible to `req.identity`. Downloads are counted.

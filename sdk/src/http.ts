@@ -31,6 +31,30 @@ export interface RequestBody {
    * handed to `onFile` as a stream, which must be consumed before the next part is read.
    */
   multipart(handlers: MultipartHandlers): Promise<Record<string, string[]>>
+  /**
+   * Writes the body to a temporary file (for formats that need random access, such as zip's central
+   * directory), hashing it on the way. Call `cleanup()` when done; the kernel also removes it when
+   * the request ends.
+   */
+  spool(limit?: number): Promise<SpooledFile>
+}
+
+/**
+ * A request body (or any stream) written to a temporary file.
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface SpooledFile {
+  readonly path: string
+  readonly size: number
+  /** Hex digests of the content. */
+  readonly sha256: string
+  readonly sha1: string
+  readonly md5: string
+  readonly sha512: string
+  /** Removes the file; safe to call twice. */
+  cleanup(): Promise<void>
 }
 
 /** Callbacks of {@link RequestBody.multipart}. @public @since 1.0.0 */

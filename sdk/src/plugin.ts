@@ -8,7 +8,7 @@ import type { ErrorInfo } from './errors.ts'
 import type { EventBus, CoreEvents } from './events.ts'
 import type { RouteRegistrar } from './http.ts'
 import type { Credential, Identity, Permission, Role } from './identity.ts'
-import type { BlobStorageService, Clock, HttpService, LoggerService, PolicyService, RecordService } from './services.ts'
+import type { ArchiveService, BlobStorageService, Clock, HttpService, LoggerService, PolicyService, RecordService } from './services.ts'
 import type { ArtifactRequest, LocalStoreService, ProxyCacheService } from './engines.ts'
 
 /** Plugin kinds the loader knows. @public @since 1.0.0 */
@@ -90,6 +90,8 @@ export interface RegistryContext<C = Record<string, unknown>> {
   readonly cache: ProxyCacheService
   /** The local package store (modes `local` and `hybrid`). */
   readonly packages: LocalStoreService
+  /** Safe zip/tar reading and temporary files. */
+  readonly archives: ArchiveService
 }
 
 /** A version as listed for warming, the explorer and the policy engine. @public @since 1.0.0 */

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { Readable } from 'node:stream'
-import type { RegistryReply, RegistryRequest } from './http.ts'
+import type { RegistryReply, RegistryRequest, SpooledFile } from './http.ts'
 import type { Identity, Permission } from './identity.ts'
 import type { VersionSummary } from './plugin.ts'
 
@@ -311,4 +311,59 @@ export interface PolicyService {
    * @since 1.0.0
    */
   blocked(name: string, version: string): BlockedVersionInfo | null
+}
+
+/**
+ * Limits applied while reading an archive: hostile archives (zip bombs, path escapes) are refused
+ * with `InputError` before they cost memory or disk.
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface ArchiveLimits {
+  /** Most entries (default 10 000). */
+  maxEntries?: number
+  /** Most uncompressed bytes over all entries (default 1 GiB). */
+  maxTotalBytes?: number
+  /** Most uncompressed bytes of one entry (default 256 MiB). */
+  maxEntryBytes?: number
+  /** Every entry name must start with this prefix (`{module}@{version}/`, `package/`). */
+  requirePrefix?: string
+}
+
+/**
+ * One entry of an archive. Names are normalised (`/` separators, no leading `./`) and have already
+ * been checked: never absolute, never `..`, never a backslash or NUL, unique.
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface ArchiveEntry {
+  readonly name: string
+  readonly type: 'file' | 'directory'
+  /** Declared uncompressed size (enforced while reading). */
+  readonly size: number
+}
+
+/**
+ * Safe archive reading for upload and artifact inspection (wheels, jars, module zips, crates,
+ * npm tarballs…). Symbolic links, hard links, device files and path escapes are refused.
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface ArchiveService {
+  /**
+   * Visits every entry of a zip file. `read()` returns the entry's bytes (bounded by the limits);
+   * return `'stop'` to end early. Refuses malformed zips, escapes, symlinks, duplicate names
+   * (case-sensitively) and bombs.
+   */
+  zip(path: string, limits: ArchiveLimits, visit: (entry: ArchiveEntry, read: () => Promise<Buffer>) => Promise<void | 'stop'> | void | 'stop'): Promise<void>
+  /**
+   * Visits every entry of a tar stream (`gzip: true` for .tar.gz/.tgz/.crate). `read()` returns the
+   * entry's bytes; entries not read are skipped.
+   */
+  tar(source: import('node:stream').Readable | Buffer, limits: ArchiveLimits & { gzip?: boolean }, visit: (entry: ArchiveEntry, read: () => Promise<Buffer>) => Promise<void | 'stop'> | void | 'stop'): Promise<void>
+  /** Writes a stream to a temporary file with digests (see RequestBody.spool). */
+  spool(source: import('node:stream').Readable | Buffer, limit?: number): Promise<SpooledFile>
 }

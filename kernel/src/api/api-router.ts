@@ -86,9 +86,15 @@ export class ApiRouter {
   openapi(info: { title: string; version: string }, extraPaths: Record<string, unknown> = {}): Record<string, unknown> {
     const paths: Record<string, Record<string, unknown>> = {}
     for (const s of this.specs) {
-      const p = s.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')
+      // `:name` is one segment; `*name` (a splat) may span several, slashes included.
+      const p = s.path.replace(/[:*]([A-Za-z0-9_]+)/g, '{$1}')
       const params: unknown[] = []
-      for (const m of s.path.matchAll(/:([A-Za-z0-9_]+)/g)) params.push({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })
+      for (const m of s.path.matchAll(/([:*])([A-Za-z0-9_]+)/g)) {
+        params.push({
+          name: m[2], in: 'path', required: true, schema: { type: 'string' },
+          ...(m[1] === '*' ? { description: 'May contain slashes, passed verbatim', allowReserved: true } : {}),
+        })
+      }
       if (s.query) {
         const props = (s.query as any).properties ?? {}
         const req = new Set<string>((s.query as any).required ?? [])

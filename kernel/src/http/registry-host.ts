@@ -26,6 +26,8 @@ export interface RegistryHostOptions {
   publicUrl?: string
   /** Told about every RBAC refusal (the audit log). */
   onDenied?: (identity: Identity, permission: Permission, ip: string | null, err: unknown) => void
+  /** Temporary files of request bodies (`req.body.spool()`). */
+  spoolDir?: string
 }
 
 const WWW_AUTHENTICATE = 'Bearer realm="batlehub", Basic realm="batlehub", charset="UTF-8"'
@@ -125,6 +127,7 @@ export class RegistryHost {
         params: { ...(ctx.params as Record<string, string>) },
         bodyLimit,
         signal: controller.signal,
+        spoolDir: this.o.spoolDir,
       })
       const reply = (await handler(req)) as RegistryReply | void
       applyReply(ctx, reply)

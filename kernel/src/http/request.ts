@@ -5,8 +5,9 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream'
 import busboy from 'busboy'
 import type { Context } from 'koa'
 import {
-  InputError, PayloadTooLargeError, type Identity, type MultipartHandlers, type RegistryRequest, type RequestBody,
+  InputError, PayloadTooLargeError, type Identity, type MultipartHandlers, type RegistryRequest, type RequestBody, type SpooledFile,
 } from '@batlehub/sdk'
+import { spoolTo } from '../archives/archives.ts'
 
 /** Counts bytes and fails with PayloadTooLargeError past `limit`. */
 export class ByteLimit extends Transform {
@@ -29,7 +30,15 @@ async function collect(stream: Readable): Promise<Buffer> {
 
 export class KoaRequestBody implements RequestBody {
   private used = false
-  constructor(private readonly ctx: Context, private readonly defaultLimit: number) {}
+  constructor(private readonly ctx: Context, private readonly defaultLimit: number, private readonly spoolDir?: string) {}
+
+  async spool(limit = this.defaultLimit): Promise<SpooledFile> {
+    if (!this.spoolDir) throw new Error('no spool directory for this request')
+    const file = await spoolTo(this.spoolDir, this.take(limit), limit)
+    // Removed when the response ends, whatever the handler did with it.
+    this.ctx.res.once('close', () => void file.cleanup())
+    return file
+  }
 
   private take(limit: number): Readable {
     if (this.used) throw new InputError('request body already read')
@@ -119,6 +128,7 @@ export interface RequestAdapterOptions {
   params: Record<string, string>
   bodyLimit: number
   signal: AbortSignal
+  spoolDir?: string
 }
 
 export function toRegistryRequest(ctx: Context, o: RequestAdapterOptions): RegistryRequest {
@@ -135,7 +145,7 @@ export function toRegistryRequest(ctx: Context, o: RequestAdapterOptions): Regis
     ip: o.ip,
     signal: o.signal,
     get body() {
-      body ??= new KoaRequestBody(ctx, o.bodyLimit)
+      body ??= new KoaRequestBody(ctx, o.bodyLimit, o.spoolDir)
       return body
     },
     header(name: string) {
