@@ -28,8 +28,11 @@ export function isClientAbort(err: unknown): boolean {
 export interface RequestPolicy {
   /** Throws (403, `X-Block-Expires`) when the address is blocked. */
   checkIp(ip: string, registry: string | undefined): void
-  /** Counts the request; returns headers to send, or throws 429. */
-  rateLimit(identity: Identity, ip: string, registry: string | undefined): Promise<Record<string, string> | null>
+  /**
+   * Counts the request; resolves with headers to send, or rejects with 429. Null (no promise, no
+   * await) when rate limiting is off.
+   */
+  rateLimit(identity: Identity, ip: string, registry: string | undefined): Promise<Record<string, string> | null> | null
   /** Sees every response status (violations for automatic IP blocking). */
   observe(ip: string, status: number): void
 }
@@ -141,8 +144,9 @@ export function createApp(deps: AppDeps): Koa {
     }
     const identity = await deps.auth.identify(ctx)
     ctx.state.identity = identity
-    if (deps.policy) {
-      const headers = await deps.policy.rateLimit(identity, ctx.ip, name)
+    const counting = deps.policy?.rateLimit(identity, ctx.ip, name)
+    if (counting) {
+      const headers = await counting
       if (headers) ctx.set(headers)
     }
     if (host) {

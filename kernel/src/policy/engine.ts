@@ -220,10 +220,14 @@ export class PolicyEngine {
   /**
    * After authentication: counts the request against the caller's budget. Returns the
    * `X-RateLimit-*` headers to send (null when the caller is unlimited or rate limiting is off);
-   * throws 429 with `Retry-After` when over the limit under `enforcement = "block"`.
+   * rejects with 429 and `Retry-After` when over the limit under `enforcement = "block"`. Returns
+   * null synchronously when rate limiting is off, so the hot path awaits nothing.
    */
-  async rateLimit(identity: Identity, ip: string, registry: string | undefined): Promise<Record<string, string> | null> {
-    if (!this.limiter.enabled) return null
+  rateLimit(identity: Identity, ip: string, registry: string | undefined): Promise<Record<string, string> | null> | null {
+    return this.limiter.enabled ? this.countRequest(identity, ip, registry) : null
+  }
+
+  private async countRequest(identity: Identity, ip: string, registry: string | undefined): Promise<Record<string, string> | null> {
     let r
     try {
       r = await this.limiter.hit(identity, ip)
