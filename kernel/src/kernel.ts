@@ -23,6 +23,8 @@ import { RegistryHost } from './http/registry-host.ts'
 import { createApp } from './http/app.ts'
 import { ApiRouter } from './api/api-router.ts'
 import { registerSystemApi } from './api/system.ts'
+import { registerCacheAdminApi } from './api/admin-cache.ts'
+import { CacheManager } from './cache/manager.ts'
 import { UpstreamHttp } from './upstream/http.ts'
 import { Records } from './records/records.ts'
 import { PolicyEngine } from './policy/engine.ts'
@@ -119,6 +121,8 @@ export class Kernel {
   private disposers: Array<() => void | Promise<void>> = []
   private closed = false
   bootstrapToken: string | null = null
+  /** The proxy/cache engine (every registry's `ctx.cache`), built during setup. */
+  proxyCache!: CacheManager
   /** The local package store of every registry (`ctx.packages`). */
   localStores!: LocalStores
   /** How long in-flight requests may run on after close() before their connections are cut. */
@@ -252,6 +256,13 @@ export class Kernel {
     c.register(TOKENS.AuthChain, { useValue: chain })
     this.bootstrapToken = await bootstrapAdminToken({ provider: this.apiTokens, configuredAdmin, log: this.log, print: options.print })
 
+    // The proxy/cache engine; disposed after the registry plugins (disposers run in reverse).
+    this.proxyCache = new CacheManager({
+      db: this.db, bus: this.bus, metrics: this.metrics, clock: this.clock, log: this.log.child({ component: 'cache' }),
+      dataDir: this.config.server.data_dir, upstreamTimeoutMs: this.config.server.upstream_timeout_secs * 1000,
+    })
+    this.disposers.push(() => this.proxyCache.close())
+
     // Registry instances.
     const localStores = new LocalStores({ db: this.db, storage: this.storage, events: this.bus, clock: this.clock, log: this.log.child({ component: 'local-store' }) })
     this.localStores = localStores
@@ -315,6 +326,11 @@ export class Kernel {
         }),
         events: this.bus,
         routes: host.registrar(),
+        cache: this.proxyCache.forRegistry(r, {
+          http, log, cas: this.storage.cas(r.storage), hooks: () => host.hooks,
+          defaultMaxBytes: this.config.server.max_body_bytes,
+          policy,
+        }),
         archives: this.archives,
         packages: localStores.create(r, () => host.hooks.normalizeName?.bind(host.hooks), policy),
       })
@@ -327,6 +343,7 @@ export class Kernel {
 
     registerSystemApi(this.api, { hosts: () => [...this.hosts.values()] })
     registerPolicyApi(this.api, { engine: () => this.policy, config: () => this.config })
+    registerCacheAdminApi(this.api, this.proxyCache)
     registerLocalAdminApi(this.api, { hosts: () => this.hosts, stores: localStores })
     this.api.router.get('/api/v1/openapi.json', (ctx) => {
       ctx.type = 'application/json'

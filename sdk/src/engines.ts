@@ -38,6 +38,13 @@ export interface MetadataRequest {
   /** The upstream request (path fanout or absolute URL, plus headers such as `accept`). */
   upstream: UpstreamRequest
   /**
+   * The package this document describes, when it describes one (a packument, a simple-index
+   * page, a sparse-index file). An administrator's package invalidation
+   * (`POST /api/v1/admin/packages/invalidate`) then drops it too; without it the kernel can only
+   * guess from the key (a key ending in `/<name>`).
+   */
+  name?: string
+  /**
    * Turns the upstream body into the stored form, once per fetch (never per client request): rewrite
    * URLs to {@link BASE_URL_PLACEHOLDER}, drop fields, normalise. Return null to treat the document as
    * absent.
@@ -125,7 +132,8 @@ export interface ProxyCacheService {
   metadata(req: MetadataRequest): Promise<MetadataEntry | null>
   /**
    * Answers a client with a cached document: placeholders replaced with `req.baseUrl` (or
-   * `replacements`), `Content-Length`, a strong ETag with 304 support, the stale warning when due.
+   * `replacements`), `Content-Length`, a strong ETag with 304 support, the stale warning when due,
+   * and `X-Cache: HIT | MISS | REVALIDATED | STALE` from the entry's state.
    */
   serveMetadata(entry: MetadataEntry, req: RegistryRequest, options?: { contentType?: string; status?: number; headers?: Record<string, string>; replacements?: Record<string, string> }): RegistryReply
   /** Drops a cached document (and its rendered copies). */

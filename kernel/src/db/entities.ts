@@ -184,6 +184,36 @@ export const CachedArtifact = defineEntity({
   indexes: [{ properties: ['registry', 'packageName', 'packageVersion'] }, { properties: ['lastAccessedAt'] }],
 })
 
+/**
+ * A metadata document held in the proxy cache: the index row of a body stored in the CAS under
+ * `cache-meta/<registry>/<sha256(key)>`, so that a warm cache survives a restart (and an upstream
+ * outage after it).
+ */
+export const CachedMetadata = defineEntity({
+  name: 'CachedMetadata',
+  tableName: 'cached_metadata',
+  properties: {
+    id: p.integer().primary().autoincrement(),
+    registry: p.string().length(64),
+    /** sha256 of the cache key: keys may be long, and this is what the storage key is made of. */
+    keyHash: p.string().length(64),
+    cacheKey: p.text(),
+    /** The package the document describes, when the plugin said so (invalidation by package). */
+    packageName: p.string().length(512).nullable(),
+    storageKey: p.string().length(1024),
+    sha256: p.string().length(64),
+    size: p.bigint('number'),
+    contentType: p.string().length(255),
+    etag: p.text().nullable(),
+    lastModified: p.string().length(64).nullable(),
+    upstream: p.text(),
+    fetchedAt: p.datetime(),
+    expiresAt: p.datetime(),
+  },
+  uniques: [{ properties: ['registry', 'keyHash'] }],
+  indexes: [{ properties: ['registry', 'packageName'] }],
+})
+
 /** A blocked version (seed: Block a package version). */
 export const BlockedPackage = defineEntity({
   name: 'BlockedPackage',
@@ -326,6 +356,6 @@ export const PluginRecord = defineEntity({
 /** Every entity, in dependency order. */
 export const ENTITIES = [
   StorageBlob, StorageRef, LocalPackage, LocalVersion, LocalFile, PackageTag, PackageOwner, NamespaceClaim,
-  PackageStatus, CachedArtifact, BlockedPackage, AuditEntry, ApiToken, BetaChannelMember, IpBlock,
+  PackageStatus, CachedArtifact, CachedMetadata, BlockedPackage, AuditEntry, ApiToken, BetaChannelMember, IpBlock,
   RateLimitCounter, SystemKv, ConfigChange, PluginRecord,
 ]

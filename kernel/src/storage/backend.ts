@@ -61,6 +61,12 @@ export interface StorageBackend {
   delete(key: string): Promise<void>
   /** Objects whose key starts with `prefix` (temporary data excluded), in no particular order. */
   list(prefix: string): AsyncIterable<{ key: string; size: number }>
+  /**
+   * Publishes a complete local file at `key` without a second copy where the backend can (the
+   * filesystem backend hard-links it into place; the file stays). Optional: without it the file
+   * is streamed through `beginWrite()`.
+   */
+  publishFile?(path: string, key: string): Promise<void>
   /** Health probe: writes, reads back and deletes a tiny object. Throws with the cause. */
   check(): Promise<void>
   close(): Promise<void>

@@ -21,6 +21,7 @@
  *   and `INSERT … ON CONFLICT`. Transient conflicts are retried.
  */
 import { randomInt } from 'node:crypto'
+import { createReadStream } from 'node:fs'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { setTimeout as delay } from 'node:timers/promises'
@@ -268,6 +269,56 @@ export class Cas {
       throw err
     } finally {
       await pending.discard()
+    }
+  }
+
+  /**
+   * Stores a complete local file under a key, when the caller already hashed it while writing it
+   * (the artifact cache spools upstream bodies to disk while hashing them and verifying the
+   * declared digests). The filesystem backend hard-links the file into place, so the bytes are
+   * written once; other backends stream it. The file is left where it is: the caller removes it.
+   * The same refcount protocol as {@link Cas.put} applies.
+   */
+  async commitFile(options: { key: string; path: string; sha256: string; size: number; contentType?: string }): Promise<CasPutResult> {
+    const key = validateKey(options.key)
+    const { path, sha256, size } = options
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new InputError('commitFile needs the hex sha256 of the file')
+    if (options.contentType !== undefined && (options.contentType.length > 255 || !CONTENT_TYPE.test(options.contentType))) {
+      throw new InputError(`invalid content type for storage key "${key}"`)
+    }
+    const target = blobKey(sha256)
+    let wrote = false
+    const publish = async () => {
+      if (this.backend.publishFile) {
+        await this.backend.publishFile(path, target)
+      } else {
+        const pending = await this.backend.beginWrite()
+        try {
+          const written = await pending.write(createReadStream(path))
+          if (written !== size) throw new Error(`file ${path} has ${written} bytes, expected ${size}`)
+          await pending.publish(target)
+        } finally {
+          await pending.discard()
+        }
+      }
+      wrote = true
+    }
+    try {
+      if (!(await this.backend.exists(target))) await publish()
+      const contentType = options.contentType ?? null
+      const now = this.now()
+      const released = await this.link({ key, sha256, size, contentType, now }, async () => {
+        if (!(await this.backend.exists(target))) await publish()
+      })
+      this.invalidate(key)
+      for (const blob of released) await this.collect(blob.sha256, blob.size)
+      return {
+        key, size, sha256, ...(contentType ? { contentType } : {}),
+        createdAt: toDate(now).toISOString(), digests: { sha256 }, deduplicated: !wrote,
+      }
+    } catch (err) {
+      if (wrote) await this.collect(sha256, 0)
+      throw err
     }
   }
 

@@ -90,6 +90,18 @@ class Response implements UpstreamResponse {
   }
 }
 
+/**
+ * The kernel's own upstream requests: the SDK request plus options only kernel engines use.
+ */
+export interface KernelUpstreamRequest extends UpstreamRequest {
+  /**
+   * The body exactly as the upstream sends it: `Accept-Encoding: identity` and no content
+   * decoding, so that `Content-Length` is the stored size and digests apply to the stored bytes
+   * (the artifact cache).
+   */
+  raw?: boolean
+}
+
 export class UpstreamHttp implements HttpService {
   readonly upstreams: readonly string[]
   private readonly origins: Set<string>
@@ -105,7 +117,7 @@ export class UpstreamHttp implements HttpService {
     if (o.tls?.insecure_skip_verify) this.https.rejectUnauthorized = false
   }
 
-  async request(req: UpstreamRequest): Promise<UpstreamResponse> {
+  async request(req: KernelUpstreamRequest): Promise<UpstreamResponse> {
     if ((req.path === undefined) === (req.url === undefined)) throw new InputError('upstream request needs exactly one of path or url')
     if (req.url !== undefined) {
       const origin = new URL(req.url).origin
@@ -143,12 +155,13 @@ export class UpstreamHttp implements HttpService {
       : new UpstreamError(`every upstream of ${this.o.registry} failed`, { cause: lastError })
   }
 
-  private once(url: string, upstream: string, req: UpstreamRequest): Promise<UpstreamResponse> {
+  private once(url: string, upstream: string, req: KernelUpstreamRequest): Promise<UpstreamResponse> {
     const sameOrigin = this.origins.has(new URL(url).origin)
     const headers: Record<string, string> = {
       'user-agent': this.o.userAgent,
       ...(sameOrigin ? this.auth : {}),
       ...(req.headers ?? {}),
+      ...(req.raw ? { 'accept-encoding': 'identity' } : {}),
     }
     const timeoutMs = req.timeoutMs ?? this.o.timeoutMs
     return new Promise<UpstreamResponse>((resolve, reject) => {
@@ -161,6 +174,7 @@ export class UpstreamHttp implements HttpService {
         followRedirect: true,
         timeout: { lookup: timeoutMs, connect: timeoutMs, secureConnect: timeoutMs, response: timeoutMs },
         https: this.https,
+        decompress: !req.raw,
         signal: req.signal,
       } as any) as unknown as GotRequest
       stream.once('response', (res: any) => {
