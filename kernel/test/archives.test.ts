@@ -134,6 +134,10 @@ Archives('zip bombs are stopped while inflating, even with lying headers', async
   }
   await refused(zipNames(dir, rawZip(Array.from({ length: 20 }, (_, i) => ({ name: `f${i}` })) ), { maxEntries: 10 }), 'BH_TOO_LARGE', /more than 10 entries/)
   await refused(zipNames(dir, Buffer.from('not a zip at all')), 'BH_INPUT', /not a valid zip/)
+  // Entries a caller never reads still count: their declared sizes add up.
+  const path = join(dir, 'unread.zip')
+  writeFileSync(path, rawZip([1, 2, 3].map((i) => ({ name: `u${i}`, data: Buffer.alloc(4096), deflate: true }))))
+  await refused(readZip(path, { maxTotalBytes: 10_000 }, () => {}), 'BH_TOO_LARGE', /archive expands past 10000 bytes/)
 })
 
 Archives('tar: escapes, links and bombs are refused; normal entries read', async () => {

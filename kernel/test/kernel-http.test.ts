@@ -6,6 +6,7 @@ import { request as httpRequest } from 'node:http'
 import { Writable } from 'node:stream'
 import { defineRegistryPlugin, InputError } from '@batlehub/sdk'
 import { createTestKernel, fakeUpstream, testDialects, type KernelTestHandle } from '../src/testing/index.ts'
+import { splitChallenges } from '../src/http/app.ts'
 
 const FILES_PLUGIN = fileURLToPath(new URL('../../../plugin-template', import.meta.url))
 const b64 = (s: string) => Buffer.from(s).toString('base64')
@@ -179,7 +180,7 @@ const crashy = defineRegistryPlugin({
     }, { permission: null })
     return {}
   },
-  formatError: (err) => ({ contentType: 'text/plain; charset=utf-8', body: `crashy: ${err.code} ${err.message}\n` }),
+  formatError: (err) => ({ contentType: 'text/plain; charset=utf-8', body: `crashy: ${err.code} ${err.message}\n`, reason: `Crashy: ${err.message}\r\nX-Injected: 1 \u00e9` }),
 })
 
 const Health = suite('kernel health')
@@ -193,6 +194,33 @@ Health('5xx messages never reach clients; 4xx messages do, in the protocol forma
     const bad = await hub.request('GET', '/proxy/c/teapot')
     assert.is(bad.status, 400)
     assert.is(bad.text(), 'crashy: BH_INPUT bad package name: ../x\n')
+    // The plugin's reason phrase reaches the status line, flattened to one printable-ASCII line.
+    const raw = await fetch(`${hub.url}/proxy/c/teapot`)
+    assert.is(raw.status, 400)
+    assert.is(raw.statusText, 'Crashy: bad package name: ../x X-Injected: 1 ?')
+    assert.is(raw.headers.get('x-injected'), null)
+    await raw.arrayBuffer()
+  } finally {
+    await hub.close()
+  }
+})
+
+Health('each authentication challenge is its own WWW-Authenticate field (HttpClient 4 reads only the first)', async () => {
+  assert.equal(splitChallenges('Bearer realm="batlehub", Basic realm="batlehub", charset="UTF-8"'), ['Bearer realm="batlehub"', 'Basic realm="batlehub", charset="UTF-8"'])
+  assert.equal(splitChallenges('Basic realm="a, b"'), ['Basic realm="a, b"'])
+  const hub = await createTestKernel({ plugins: [FILES_PLUGIN], config: { registries: [{ name: 'files', type: 'files', mode: 'local' }] } })
+  try {
+    const fields = await new Promise<string[]>((resolve, reject) => {
+      const u = new URL(hub.url)
+      httpRequest({ host: u.hostname, port: u.port, path: '/proxy/files/files/a.txt' }, (res) => {
+        res.resume()
+        const out: string[] = []
+        for (let i = 0; i < res.rawHeaders.length; i += 2) if (res.rawHeaders[i]!.toLowerCase() === 'www-authenticate') out.push(res.rawHeaders[i + 1]!)
+        resolve(out)
+      }).on('error', reject).end()
+    })
+    assert.is(fields.length, 2)
+    assert.ok(fields.some((f) => f.startsWith('Basic ')))
   } finally {
     await hub.close()
   }

@@ -147,6 +147,19 @@ export interface RegistryHooks {
 }
 
 /**
+ * An error as a registry plugin renders it for its clients.
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface FormattedError {
+  contentType: string
+  body: string
+  /** HTTP reason phrase of the status line, instead of the standard one. */
+  reason?: string
+}
+
+/**
  * A registry plugin: one registry protocol.
  *
  * @public
@@ -166,8 +179,16 @@ export interface RegistryPluginDefinition<S extends TObject = TObject> {
   readonly defaultUpstreams?: readonly string[]
   /** Runs once per registry instance, time-boxed (10 s). Register routes here. */
   setup(ctx: RegistryContext<Static<S>>): RegistryHooks | Promise<RegistryHooks>
-  /** Renders the protocol's error body. Default: `{ "error": message }` as JSON. */
-  formatError?(err: ErrorInfo): { contentType: string; body: string }
+  /**
+   * Renders the protocol's error body. Default: `{ "error": message }` as JSON.
+   *
+   * @remarks
+   * `reason` replaces the HTTP reason phrase of the status line. Some clients show only
+   * the status line (`mvn` prints `status: 409 <reason>` and never the body), so the reason is where
+   * the message reaches the user. The kernel keeps printable ASCII and at most 200 characters of it;
+   * HTTP/2 has no reason phrase and ignores it.
+   */
+  formatError?(err: ErrorInfo): FormattedError
 }
 
 /**

@@ -40,6 +40,7 @@ export function checkEntryName(raw: string): { name: string; directory: boolean 
 class Budget {
   entries = 0
   total = 0
+  declared = 0
   readonly names = new Set<string>()
   constructor(readonly limits: Required<Omit<ArchiveLimits, 'requirePrefix'>> & { requirePrefix?: string }) {}
   enter(raw: string): { name: string; directory: boolean } {
@@ -52,6 +53,15 @@ class Budget {
       throw new InputError(`archive entry ${JSON.stringify(checked.name)} is not under ${JSON.stringify(prefix)}`)
     }
     return checked
+  }
+  /**
+   * Adds an entry's declared size: entries a caller never reads still count toward the archive's
+   * uncompressed size (what the archive will cost whoever extracts it).
+   */
+  declare(name: string, size: number): void {
+    if (size > this.limits.maxEntryBytes) throw new PayloadTooLargeError(`archive entry ${JSON.stringify(name)} expands past ${this.limits.maxEntryBytes} bytes`)
+    this.declared += size
+    if (this.declared > this.limits.maxTotalBytes) throw new PayloadTooLargeError(`archive expands past ${this.limits.maxTotalBytes} bytes`)
   }
   /** A stream that counts entry and total bytes. */
   counter(name: string): Transform {
@@ -116,9 +126,7 @@ export function readZip(path: string, limits: ArchiveLimits, visit: Visit): Prom
           if (mode !== 0 && mode !== 0o100000 && mode !== 0o040000) {
             throw new InputError(`archive entry ${JSON.stringify(checked.name)} is a link or special file`)
           }
-          if (!checked.directory && entry.uncompressedSize > budget.limits.maxEntryBytes) {
-            throw new PayloadTooLargeError(`archive entry ${JSON.stringify(checked.name)} expands past ${budget.limits.maxEntryBytes} bytes`)
-          }
+          if (!checked.directory) budget.declare(checked.name, entry.uncompressedSize)
           const read = () =>
             new Promise<Buffer>((res, rej) => {
               zip.openReadStream(entry, (e, stream) => {
@@ -162,6 +170,7 @@ export async function readTar(source: Readable | Buffer, limits: ArchiveLimits &
       if ((h.size ?? 0) > budget.limits.maxEntryBytes) {
         throw new PayloadTooLargeError(`archive entry ${JSON.stringify(checked.name)} is larger than ${budget.limits.maxEntryBytes} bytes`)
       }
+      budget.declare(checked.name, h.size ?? 0)
       let consumed = false
       const read = async () => {
         consumed = true

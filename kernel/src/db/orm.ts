@@ -115,6 +115,16 @@ export async function openDatabase(settings: DatabaseSettings, options: { migrat
     orm = await MikroORM.init({ ...ormOptions(settings), driver: PostgreSqlDriver } as Options)
   } else {
     orm = await MikroORM.init(ormOptions(settings))
+    if ((settings.path ?? ':memory:') !== ':memory:') {
+      // A server's SQLite: write-ahead logging lets readers run beside the writer, and NORMAL
+      // synchronisation fsyncs at checkpoints instead of at every commit (still crash-safe in WAL
+      // mode; a power loss can only lose the last transactions). busy_timeout waits out a writer
+      // instead of failing with SQLITE_BUSY.
+      const conn = orm.em.getConnection()
+      await conn.execute('pragma journal_mode = wal')
+      await conn.execute('pragma synchronous = normal')
+      await conn.execute('pragma busy_timeout = 5000')
+    }
   }
   const db = new Database(orm, settings.type, settings.schema)
   if (options.migrate !== false) await db.migrate()

@@ -4,7 +4,7 @@
  */
 import Koa, { type Context, type Next } from 'koa'
 import Router from '@koa/router'
-import { toErrorInfo, NotFoundError, type ErrorInfo, type Identity } from '@batlehub/sdk'
+import { toErrorInfo, NotFoundError, type ErrorInfo, type FormattedError, type Identity } from '@batlehub/sdk'
 import type { Logger } from '../log/logger.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import type { PassportAuthenticator } from '../auth/chain.ts'
@@ -177,10 +177,30 @@ function writeError(ctx: Context, err: unknown, deps: AppDeps): void {
   if (ctx.headerSent || !ctx.writable) return
   const extra = (err as { headers?: Record<string, string> })?.headers
   const host = ctx.state.host as RegistryHost | undefined
-  const rendered = host ? host.formatError(info) : { contentType: 'application/json', body: JSON.stringify({ error: info.message, code: info.code }) }
+  const rendered: FormattedError = host ? host.formatError(info) : { contentType: 'application/json', body: JSON.stringify({ error: info.message, code: info.code }) }
   ctx.status = info.status
   ctx.type = rendered.contentType
   ctx.body = ctx.method === 'HEAD' ? null : rendered.body
-  if (extra && typeof extra === 'object') for (const [k, v] of Object.entries(extra)) ctx.set(k, String(v))
+  if (extra && typeof extra === 'object') {
+    for (const [k, v] of Object.entries(extra)) ctx.set(k, k.toLowerCase() === 'www-authenticate' ? splitChallenges(String(v)) : String(v))
+  }
   ctx.status = info.status
+  // Setting the status resets the reason phrase, so a plugin's own reason goes last.
+  const reason = rendered.reason === undefined ? '' : reasonPhrase(rendered.reason)
+  if (reason && ctx.req.httpVersionMajor < 2) ctx.message = reason
+}
+
+/**
+ * Splits `Bearer realm="x", Basic realm="x", charset="UTF-8"` into one WWW-Authenticate field per
+ * challenge. RFC 7235 allows both forms, but Apache HttpClient 4 (mvn, Gradle, sbt) reads only the
+ * first challenge of a field: with Bearer first it never answers the Basic challenge and never
+ * sends the configured credentials. A comma starts a new challenge when `scheme param=` follows.
+ */
+export function splitChallenges(value: string): string[] {
+  return value.split(/,\s*(?=[A-Za-z][\w!#$%&'*+.^`|~-]*\s+[\w!#$%&'*+.^`|~-]+=)/).map((c) => c.trim()).filter(Boolean)
+}
+
+/** A reason phrase safe for the status line: printable ASCII, one line, at most 200 characters. */
+export function reasonPhrase(text: string): string {
+  return text.replace(/[\r\n\t]+/g, ' ').replace(/[^\x20-\x7e]/g, '?').trim().slice(0, 200)
 }

@@ -8,7 +8,7 @@ import Router from '@koa/router'
 import type { Context, Next } from 'koa'
 import {
   AuthenticationError, MethodNotAllowedError, NotAllowedError, NotImplementedError,
-  type ErrorInfo, type Identity, type Permission, type RegistryHooks, type RegistryInfo, type RegistryPluginDefinition,
+  type ErrorInfo, type FormattedError, type Identity, type Permission, type RegistryHooks, type RegistryInfo, type RegistryPluginDefinition,
   type RegistryReply, type RouteHandler, type RouteOptions, type RouteRegistrar,
 } from '@batlehub/sdk'
 import type { RegistryRbac } from '../auth/rbac.ts'
@@ -60,7 +60,7 @@ export class RegistryHost {
   }
 
   /** The protocol error body for an error of this registry. */
-  formatError(info: ErrorInfo): { contentType: string; body: string } {
+  formatError(info: ErrorInfo): FormattedError {
     if (this.definition.formatError) {
       try {
         return this.definition.formatError(info)
