@@ -246,7 +246,7 @@ export class PolicyEngine {
     const enforcement = this.limiter.enforcement
     this.rateLimited.inc({ enforcement })
     const windowSecs = this.limiter.windowMs / 1000
-    const message = `rate limit of ${r.limit} requests per ${windowSecs}s exceeded`
+    const message = `rate limit of ${r.limit} request${r.limit === 1 ? '' : 's'} per ${windowSecs}s exceeded`
     if (this.o.bus.listenerCount('core:ratelimit.exceeded')) {
       this.o.bus.emit('core:ratelimit.exceeded', { pool: r.pool, limit: r.limit, enforcement, subject: identity.subject, ip, at: this.now() })
     }
