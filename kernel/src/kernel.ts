@@ -15,7 +15,9 @@ import { discoverPlugins, importPlugin, inlinePlugin, loadPluginDir, timeBoxedSe
 import { loadRawConfig, validateConfig } from './config/load.ts'
 import { rbacGrants, type HubConfig, type PluginCatalog } from './config/schema.ts'
 import { openDatabase, type Database, type DatabaseSettings } from './db/orm.ts'
+import { Sql } from './db/sql.ts'
 import { StorageManager } from './storage/manager.ts'
+import { loadS3, usesS3 } from './storage/s3-loader.ts'
 import { AuthChain, PassportAuthenticator, type AuthProvider } from './auth/chain.ts'
 import { ApiTokenProvider, bootstrapAdminToken } from './auth/api-tokens.ts'
 import { RegistryRbac } from './auth/rbac.ts'
@@ -24,6 +26,7 @@ import { createApp } from './http/app.ts'
 import { ApiRouter } from './api/api-router.ts'
 import { registerSystemApi } from './api/system.ts'
 import { registerCacheAdminApi } from './api/admin-cache.ts'
+import { Accounting } from './cache/accounting.ts'
 import { CacheManager } from './cache/manager.ts'
 import { UpstreamHttp } from './upstream/http.ts'
 import { Records } from './records/records.ts'
@@ -125,6 +128,8 @@ export class Kernel {
   proxyCache!: CacheManager
   /** The local package store of every registry (`ctx.packages`). */
   localStores!: LocalStores
+  /** Download accounting of proxied and local artifacts, written in batches; built during setup. */
+  accounting!: Accounting
   /** How long in-flight requests may run on after close() before their connections are cut. */
   closeGraceMs = 5000
   /** Temporary files (request bodies, upstream spools) live here, inside the data directory. */
@@ -191,6 +196,7 @@ export class Kernel {
     const db = await openDatabase(dbSettings)
     let storage: StorageManager | undefined
     try {
+      if (usesS3(config.storage)) await loadS3()
       storage = new StorageManager(config.storage, db)
       await storage.init?.()
       const bus = new KernelEventBus(log.child({ component: 'events' }))
@@ -256,17 +262,24 @@ export class Kernel {
     c.register(TOKENS.AuthChain, { useValue: chain })
     this.bootstrapToken = await bootstrapAdminToken({ provider: this.apiTokens, configuredAdmin, log: this.log, print: options.print })
 
+    // One download accounting for cached and local artifacts. Its disposer is pushed first so it
+    // runs last: the cache and the local stores may still record accesses while they close.
+    const accounting = new Accounting(new Sql(this.db), this.log.child({ component: 'accounting' }))
+    this.accounting = accounting
+    accounting.start()
+    this.disposers.push(() => accounting.close())
+
     // The proxy/cache engine; disposed after the registry plugins (disposers run in reverse).
     this.proxyCache = new CacheManager({
+      accounting,
       db: this.db, bus: this.bus, metrics: this.metrics, clock: this.clock, log: this.log.child({ component: 'cache' }),
       dataDir: this.config.server.data_dir, upstreamTimeoutMs: this.config.server.upstream_timeout_secs * 1000,
     })
     this.disposers.push(() => this.proxyCache.close())
 
     // Registry instances.
-    const localStores = new LocalStores({ db: this.db, storage: this.storage, events: this.bus, clock: this.clock, log: this.log.child({ component: 'local-store' }) })
+    const localStores = new LocalStores({ db: this.db, storage: this.storage, events: this.bus, clock: this.clock, log: this.log.child({ component: 'local-store' }), accounting })
     this.localStores = localStores
-    this.disposers.push(() => localStores.close())
     for (const r of this.config.registries) {
       const plugin = this.plugins.loaded.find((p) => p.kind === 'registry' && p.id === r.type)
       if (!plugin || plugin.kind !== 'registry') throw new Error(`registries: no registry plugin "${r.type}"`)

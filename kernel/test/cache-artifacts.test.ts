@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { createTestKernel, fakeUpstream, testDialects, type KernelTestHandle } from '../src/testing/index.ts'
 import type { FakeUpstream } from '@batlehub/sdk/testing'
 import { startFakeS3 } from '../src/storage/testing.ts'
+import { HOLD_BACK } from '../src/cache/fetch.ts'
 import { cacheTestPlugin, newState, table, type CacheTestState } from './cache-plugin.ts'
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -204,6 +205,41 @@ for (const dialect of testDialects()) {
     assert.ok(ok.complete)
     assert.ok(ok.body.equals(data))
     assert.is(s.stats.started, 2)
+  })
+
+  Art('a small artifact with a wrong digest is verified before any header: a 502 in the plugin\'s format', async ({ hub, upstream, state }) => {
+    const data = randomBytes(HOLD_BACK)
+    state.expect.set('w-1.tgz', { sha256: sha('sha256', Buffer.from('something else')) })
+    upstream.route('GET /files/w-1.tgz', { body: data })
+    const url = `${hub.url}/proxy/ct/files/w/1/w-1.tgz`
+    const res = await hub.request('GET', '/proxy/ct/files/w/1/w-1.tgz')
+    assert.is(res.status, 502)
+    assert.is(res.headers['content-type'], 'text/plain; charset=utf-8')
+    assert.match(res.text(), /^cachetest error 502 BH_UPSTREAM:/)
+    assert.is(res.headers['x-cache'], undefined)
+    await assertNothingStored(hub, 'files/w/w-1.tgz')
+    assert.match((await hub.request('GET', '/metrics')).text(), /batlehub_cache_digest_mismatches_total\{registry="ct"\} 1\n/)
+    // The same holds for an upstream that stops within the held-back tail.
+    const s = slow(randomBytes(4 * HOLD_BACK), { chunk: HOLD_BACK / 2, delayMs: 5, dieAfter: HOLD_BACK / 2 })
+    upstream.route('GET /files/z-1.tgz', s.handler)
+    const died = await download(`${hub.url}/proxy/ct/files/z/1/z-1.tgz`)
+    assert.is(died.status, 502)
+    assert.ok(died.complete)
+    assert.match(died.body.toString(), /^cachetest error 502/)
+    await assertNothingStored(hub, 'files/z/z-1.tgz')
+    // One byte past the tail and the response streams as before: a later mismatch cuts it.
+    const big = randomBytes(2 * (HOLD_BACK + 1))
+    state.expect.set('w-2.tgz', { sha256: sha('sha256', Buffer.from('something else')) })
+    upstream.route('GET /files/w-2.tgz', slow(big, { chunk: HOLD_BACK + 1, delayMs: 300 }).handler)
+    const cut = await download(`${hub.url}/proxy/ct/files/w/2/w-2.tgz`)
+    assert.is(cut.status, 200)
+    assert.not.ok(cut.complete)
+    await assertNothingStored(hub, 'files/w/w-2.tgz')
+    // With the right digest the small artifact is served and stored.
+    state.expect.set('w-1.tgz', { sha256: sha('sha256', data) })
+    const ok = await download(url)
+    assert.is(ok.status, 200)
+    assert.ok(ok.complete && ok.body.equals(data))
   })
 
   Art('an upstream that dies mid-body leaves nothing behind', async ({ hub, upstream }) => {

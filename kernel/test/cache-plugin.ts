@@ -47,6 +47,8 @@ export function cacheTestPlugin(state: CacheTestState, id = 'cachetest') {
   return defineRegistryPlugin({
     id,
     capabilities: { proxy: true, publish: true, search: false, yank: false },
+    // A protocol-shaped error body, so tests can tell the plugin's answer from a cut connection.
+    formatError: (err) => ({ contentType: 'text/plain; charset=utf-8', body: `cachetest error ${err.status} ${err.code}: ${err.message}\n` }),
     setup(ctx) {
       const meta = async (req: import('@batlehub/sdk').RegistryRequest) => {
         const name = req.params.name!

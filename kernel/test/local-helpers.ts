@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { defineRegistryPlugin, NotFoundError, type CoreEvents, type PublishFile, type PublishInput } from '@batlehub/sdk'
 import { createTestKernel, type KernelTestHandle } from '../src/testing/index.ts'
-import { qualified } from '../src/local/sql.ts'
+import { qualified } from '../src/db/sql.ts'
 
 export const TOKENS = {
   root: 'tok-root-0123456789abcdef',

@@ -2,7 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createHash } from 'node:crypto'
 import { testDialects, type KernelTestHandle } from '../src/testing/index.ts'
-import { qualified } from '../src/local/sql.ts'
+import { qualified } from '../src/db/sql.ts'
 import { footprint, localHub, put, recordEvents, TOKENS } from './local-helpers.ts'
 
 const sha256 = (s: string | Buffer) => createHash('sha256').update(s).digest('hex')
@@ -72,7 +72,7 @@ for (const dialect of testDialects()) {
     assert.is(opened.text(), content)
 
     // Downloads are counted in memory and flushed in batches: one full GET, not the range or the 304.
-    await hub.kernel.localStores.downloads.flush()
+    await hub.kernel.accounting.flush()
     const rows = await hub.kernel.db.execute(`select package_name, package_version, download_count from ${qualified(hub.kernel.db, 'package_statuses')} where registry = 'pkgs'`)
     assert.equal(rows.map((r) => [r.package_name, r.package_version, Number(r.download_count)]), [['left-pad', '1.0.0', 1]])
 

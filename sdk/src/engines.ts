@@ -281,8 +281,19 @@ export interface LocalStoreService {
   /**
    * The package with all versions, or null. Yanked versions are included and flagged. With
    * `identity`, a package the caller may not see (visibility `internal`/`team`) is null, as if absent.
+   * Served from the same short-lived cache as {@link LocalStoreService.getVersion}.
    */
   getPackage(name: string, options?: { identity?: Identity }): Promise<LocalPackageInfo | null>
+  /**
+   * One version of a package (yanked versions included and flagged), or null when the package or
+   * the version (compared exactly as stored) does not exist. With `identity`, a version of a
+   * package the caller may not see is null, as if absent. Prefer this to `getPackage` for plain
+   * lookups (a checksum, one index entry): the kernel keeps recently read packages in a short-lived
+   * in-process cache, forgotten on every change through this service, so a lookup rarely queries
+   * the database. Changes made by another replica may take up to about 30 seconds to show.
+   * @since 1.0.0
+   */
+  getVersion(name: string, version: string, options?: { identity?: Identity }): Promise<LocalVersionInfo | null>
   /** Whether a package of this name exists locally (the hybrid-mode dependency-confusion guard). */
   exists(name: string): Promise<boolean>
   /**

@@ -4,11 +4,14 @@
  * (`download_count += n`, last access, first seen, publish time) and `cached_artifacts`
  * (last access, which eviction reads). Several replicas add up correctly because every flush adds
  * its increments to what the database holds.
+ *
+ * One instance per kernel, shared by the proxy cache (cached artifacts) and the local stores
+ * (published files, keyed by their storage key, which no `cached_artifacts` row has).
  */
 import { randomInt } from 'node:crypto'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { LoggerService } from '@batlehub/sdk'
-import type { Sql } from './sql.ts'
+import { isTransient, type Sql } from '../db/sql.ts'
 
 export interface AccessRecord {
   registry: string
@@ -37,12 +40,25 @@ interface Pending {
 
 const BATCH = 200
 
+export interface AccountingOptions {
+  /** Flush period in ms; default 5 s; 0 flushes only on demand and at close. */
+  intervalMs?: number
+  /** Flush early once this many accesses are pending (bounds memory); default 1000. */
+  maxPending?: number
+}
+
 export class Accounting {
   private pending = new Map<string, Pending>()
   private chain: Promise<unknown> = Promise.resolve()
   private timer: NodeJS.Timeout | undefined
 
-  constructor(private readonly sql: Sql, private readonly log: LoggerService, private readonly intervalMs = 5000) {}
+  private readonly intervalMs: number
+  private readonly maxPending: number
+
+  constructor(private readonly sql: Sql, private readonly log: LoggerService, options: AccountingOptions = {}) {
+    this.intervalMs = options.intervalMs ?? 5000
+    this.maxPending = options.maxPending ?? 1000
+  }
 
   /** Counts an access in memory; never touches the database. */
   record(r: AccessRecord): void {
@@ -59,6 +75,7 @@ export class Accounting {
       registry: r.registry, key: r.key, name: r.name, version: r.version, count: r.count, first: r.at, last: r.at,
       ...(Number.isNaN(published) ? {} : { publishedAt: published }),
     })
+    if (this.pending.size >= this.maxPending) this.flush().catch(() => {})
   }
 
   /** Accesses not yet written. */
@@ -160,10 +177,7 @@ export class Accounting {
         await this.sql.db.em().transactional(async (em) => fn((sql, params = []) => em.execute(sql, params as unknown[], 'all')))
         return
       } catch (err) {
-        const code = (err as { code?: string }).code ?? ''
-        const name = (err as { name?: string }).name ?? ''
-        const retryable = ['40P01', '40001', 'SQLITE_BUSY'].includes(code) || ['DeadlockException', 'LockWaitTimeoutException'].includes(name)
-        if (attempt >= 5 || !retryable) throw err
+        if (attempt >= 5 || !isTransient(err)) throw err
         await delay(attempt * 10 + randomInt(20))
       }
     }

@@ -17,7 +17,7 @@ import type { UpstreamHttp } from '../upstream/http.ts'
 import { parseCacheControl, type CacheDirectives } from './cache-control.ts'
 import { ArtifactFetch, asUpstreamError, type FetchHead } from './fetch.ts'
 import type { CacheManager } from './manager.ts'
-import { msOf } from './sql.ts'
+import { msOf } from '../db/sql.ts'
 
 /** A stored metadata document, as kept in memory and in the `cached_metadata` table. */
 export interface StoredMetadata {
@@ -452,6 +452,18 @@ export class RegistryCache implements ProxyCacheService {
         continue
       }
       this.m.metrics.cacheMisses.inc({ registry: this.name, kind: 'artifact' })
+      try {
+        // No header goes out before a byte may: a fetch failing earlier (a small artifact with a
+        // wrong digest, an upstream dying at once) is still an error response, not a cut one.
+        await abortable(fetch.ready, client.signal)
+      } catch (err) {
+        attachment.release()
+        // The client did not send the bad bytes: a corrupt upstream body is a bad gateway.
+        if ((err as { code?: unknown })?.code === 'BH_INTEGRITY') {
+          throw new UpstreamError(`${req.key}: the upstream body does not match its declared digest`, { cause: err })
+        }
+        throw err
+      }
       const headers: Record<string, string> = {
         ...extra,
         'content-type': req.contentType ?? extra['content-type'] ?? head.contentType ?? 'application/octet-stream',

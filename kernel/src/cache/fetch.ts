@@ -6,9 +6,12 @@
  * plus every declared algorithm) and counted against the size limit. Every client gets a
  * {@link SpoolReader} that tails the file, so memory does not grow with the artifact, a slow client
  * never slows the upstream down, and a client that joins late still gets the whole body. Readers
- * hold back the final byte until the digests are verified and the artifact is committed; on a
- * mismatch, a truncated upstream body or a size overflow, readers are destroyed (clients see a
- * truncated response) and nothing is stored. When every interested party (clients, prefetches)
+ * hold back the last {@link HOLD_BACK} bytes until the digests are verified and the artifact is
+ * committed; on a mismatch, a truncated upstream body or a size overflow, readers are destroyed
+ * and nothing is stored. Clients wait for {@link ArtifactFetch.ready} before any response header
+ * goes out, so a failure before the first byte is releasable (every small artifact: it fits in
+ * the held-back tail) reaches the client as a proper error response; later, a client sees a
+ * truncated response. When every interested party (clients, prefetches)
  * has gone while the body is still downloading, the upstream request is aborted and the spool
  * file removed.
  *
@@ -29,8 +32,13 @@ import type { Cas, CasPutResult } from '../storage/cas.ts'
 import { parseExpectations } from '../storage/digests.ts'
 import type { KernelUpstreamRequest, UpstreamHttp } from '../upstream/http.ts'
 
-/** Bytes every reader holds back until the artifact is verified and committed. */
-const HOLD_BACK = 1
+/**
+ * Bytes every reader holds back until the artifact is verified and committed. Artifacts no larger
+ * than this (checksum files, small descriptors) are verified before a client sees a header; a
+ * larger window would cover more of them but hold back more of every streamed miss, and a size
+ * overflow past it still cuts a started response.
+ */
+export const HOLD_BACK = 512
 /** Largest chunk a reader reads from the spool file at once. */
 const READ_CHUNK = 64 * 1024
 
@@ -100,6 +108,11 @@ export function asUpstreamError(err: unknown, what: string): unknown {
 
 export class ArtifactFetch {
   readonly head: Promise<FetchHead>
+  /**
+   * Resolves once a reader may send its first byte (more than {@link HOLD_BACK} bytes spooled, or
+   * every byte released); rejects when the fetch fails before. Response headers wait for it.
+   */
+  readonly ready: Promise<void>
   /** Settles when the fetch is over: `fetched` (committed), `cached` (was there already), or the error. */
   readonly done: Promise<'fetched' | 'cached'>
   /** Resolves once the fetch cleaned up after itself (spool file removed). Never rejects. */
@@ -113,6 +126,7 @@ export class ArtifactFetch {
   fh: FileHandle | undefined
 
   private readonly headD = deferred<FetchHead>()
+  private readonly readyD = deferred<void>()
   private readonly doneD = deferred<'fetched' | 'cached'>()
   private readonly controller = new AbortController()
   private readonly readers = new Set<SpoolReader>()
@@ -126,6 +140,7 @@ export class ArtifactFetch {
 
   constructor(private readonly o: ArtifactFetchOptions) {
     this.head = this.headD.promise
+    this.ready = this.readyD.promise
     this.done = this.doneD.promise
     this.finished = this.run().catch((err) => o.log.error('artifact fetch crashed', { error: (err as Error)?.message }))
   }
@@ -177,6 +192,7 @@ export class ArtifactFetch {
   }
 
   private wake(): void {
+    if (this.released || this.written > HOLD_BACK) this.readyD.resolve()
     const w = this.wakeups
     this.wakeups = []
     for (const resolve of w) resolve()
@@ -211,6 +227,7 @@ export class ArtifactFetch {
     this.controller.abort(err)
     this.body?.destroy()
     this.headD.reject(err)
+    this.readyD.reject(err)
     this.doneD.reject(err)
     for (const reader of [...this.readers]) reader.destroy(err instanceof Error ? err : new Error(String(err)))
     this.wake()

@@ -19,12 +19,12 @@ import type { KernelEventBus } from '../events/bus.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import type { Cas } from '../storage/cas.ts'
 import type { UpstreamHttp } from '../upstream/http.ts'
-import { Accounting } from './accounting.ts'
+import type { Accounting } from './accounting.ts'
 import { ByteLru } from './byte-lru.ts'
 import { RegistryCache, renderPlaceholders, type RegistryCacheOptions, type StoredMetadata } from './engine.ts'
 import { Eviction, type EvictionReport } from './eviction.ts'
 import { ArtifactFetch, type CommitInfo } from './fetch.ts'
-import { isoOf, Sql } from './sql.ts'
+import { isoOf, Sql } from '../db/sql.ts'
 import { warmPackage, type WarmResult } from './warming.ts'
 
 export interface CacheManagerOptions {
@@ -41,8 +41,8 @@ export interface CacheManagerOptions {
   memoryBytes?: number
   /** Memory for rendered (placeholder-replaced) documents; default 64 MiB. */
   renderBytes?: number
-  /** Accounting flush period; default 5 s. */
-  flushIntervalMs?: number
+  /** The kernel's download accounting (shared with the local stores; the kernel flushes it at close). */
+  accounting: Accounting
   /** Eviction period; default 10 minutes. */
   evictionIntervalMs?: number
 }
@@ -102,8 +102,7 @@ export class CacheManager {
     this.bus = o.bus
     this.log = o.log
     this.sql = new Sql(o.db)
-    this.accounting = new Accounting(this.sql, o.log.child({ component: 'accounting' }), o.flushIntervalMs ?? 5000)
-    this.accounting.start()
+    this.accounting = o.accounting
     this.spoolDir = join(o.dataDir, 'spool')
     mkdirSync(this.spoolDir, { recursive: true })
     this.track(this.sweepSpool())
@@ -465,7 +464,7 @@ export class CacheManager {
     }
   }
 
-  /** Aborts warming and in-flight fetches, stops the timers, and writes pending accounting. */
+  /** Aborts warming and in-flight fetches and stops the timers; the kernel writes pending accounting after. */
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
@@ -475,6 +474,5 @@ export class CacheManager {
     for (const f of fetches) f.abort(new UnavailableError('the hub is shutting down'))
     await Promise.all(fetches.map((f) => f.finished))
     await Promise.all([...this.jobs])
-    await this.accounting.close()
   }
 }

@@ -1,16 +1,16 @@
 /**
  * The local package stores of a kernel: one {@link LocalStore} per registry instance (the
- * `ctx.packages` of its context), sharing one batched download counter.
+ * `ctx.packages` of its context), recording downloads through the kernel's batched accounting.
  */
 import type { Clock, CoreEvents, EventBus, LoggerService } from '@batlehub/sdk'
 import type { RegistryConfig } from '../config/schema.ts'
+import type { Accounting } from '../cache/accounting.ts'
 import type { Database } from '../db/orm.ts'
 import type { StorageManager } from '../storage/manager.ts'
-import { DownloadCounter } from './downloads.ts'
+import { PackageCache } from './package-cache.ts'
 import { LocalStore, type LocalStoreOptions } from './store.ts'
 
 export { LocalStore, VISIBILITIES, type Visibility, type ClaimInfo } from './store.ts'
-export { DownloadCounter } from './downloads.ts'
 export { localFileKey, keySegment, checkFilename } from './names.ts'
 export { isPrerelease } from './versioning.ts'
 
@@ -20,16 +20,18 @@ export interface LocalStoresOptions {
   events: EventBus<CoreEvents>
   clock: Clock
   log: LoggerService
-  /** Flush period of download counts in ms; default 5 s. */
-  downloadFlushMs?: number
+  /** The kernel's download accounting; the kernel flushes it at close. */
+  accounting: Accounting
 }
 
 export class LocalStores {
   private readonly stores = new Map<string, LocalStore>()
-  readonly downloads: DownloadCounter
+
+  /** Loaded packages of every store (bounded, short-lived; see {@link PackageCache}). */
+  readonly packageCache: PackageCache
 
   constructor(private readonly o: LocalStoresOptions) {
-    this.downloads = new DownloadCounter({ db: o.db, log: o.log, now: () => o.clock.now(), intervalMs: o.downloadFlushMs })
+    this.packageCache = new PackageCache({ now: () => o.clock.now() })
   }
 
   /**
@@ -48,7 +50,8 @@ export class LocalStores {
       events: this.o.events,
       clock: this.o.clock,
       log: this.o.log.child({ component: 'local-store', registry: r.name }),
-      downloads: this.downloads,
+      accounting: this.o.accounting,
+      packageCache: this.packageCache,
       normalizer,
       policy,
     })
@@ -58,10 +61,5 @@ export class LocalStores {
 
   get(registry: string): LocalStore | undefined {
     return this.stores.get(registry)
-  }
-
-  /** Writes pending download counts and stops the flush timer. */
-  close(): Promise<void> {
-    return this.downloads.close()
   }
 }

@@ -22,10 +22,11 @@ import {
 } from '@batlehub/sdk'
 import { LocalFile, LocalPackage, LocalVersion, NamespaceClaim, PackageOwner, PackageTag } from '../db/entities.ts'
 import type { Database } from '../db/orm.ts'
+import type { Accounting } from '../cache/accounting.ts'
+import type { PackageCache } from './package-cache.ts'
 import type { Cas } from '../storage/cas.ts'
-import type { DownloadCounter } from './downloads.ts'
 import { checkFilename, checkName, checkTag, checkVersion, localFileKey, uploadId } from './names.ts'
-import { fromSqlTime, isTransient, isUniqueViolation, qualified } from './sql.ts'
+import { fromSqlTime, isTransient, isUniqueViolation, qualified } from '../db/sql.ts'
 import { isPrerelease, versioningPolicy, type VersioningPolicy } from './versioning.ts'
 
 export type Visibility = 'public' | 'internal' | 'team'
@@ -54,7 +55,10 @@ export interface LocalStoreOptions {
   events: EventBus<CoreEvents>
   clock: Clock
   log: LoggerService
-  downloads: DownloadCounter
+  /** The kernel's download accounting: a download bumps a counter, written in batches. */
+  accounting: Accounting
+  /** Loaded packages, shared by the stores of a kernel; forgotten on every mutation. */
+  packageCache: PackageCache
   /** The plugin's `normalizeName` hook, looked up at call time (it exists only after setup). */
   normalizer: () => ((name: string) => string) | undefined
   /**
@@ -234,7 +238,7 @@ export class LocalStore implements LocalStoreService {
       || (r.principalType === 'group' && isMember(identity, r.principalId)))
   }
 
-  private async visibleTo(pkg: PackageRow, identity: Identity, claims?: readonly ClaimInfo[]): Promise<boolean> {
+  private async visibleTo(pkg: Pick<PackageRow, 'name' | 'normalizedName'> & { visibility: string }, identity: Identity, claims?: readonly ClaimInfo[]): Promise<boolean> {
     if (pkg.visibility === 'public') return true
     if (identity.role === 'admin') return true
     if (identity.role === 'anonymous') return false
@@ -336,6 +340,7 @@ export class LocalStore implements LocalStoreService {
         }
       }
       const result = await this.commit({ input, name, normalized, version, identity, prerelease, publishedAt, stored, existedBefore: existing })
+      this.forget(normalized)
       const headers = quota.headers(storedBytes, result.created ? 1 : 0)
       this.o.events.emit('core:package.published', {
         registry: this.o.registry, name: result.name, version, actor: actorOf(identity), at: this.now().toISOString(),
@@ -590,12 +595,45 @@ export class LocalStore implements LocalStoreService {
   // -------------------------------------------------------------------------------------------
 
   async getPackage(name: string, options: { identity?: Identity } = {}): Promise<LocalPackageInfo | null> {
+    const info = await this.visibleInfo(name, options.identity)
+    // A copy: callers own what they get, the cached package stays as loaded.
+    return info && structuredClone(info)
+  }
+
+  async getVersion(name: string, version: string, options: { identity?: Identity } = {}): Promise<LocalVersionInfo | null> {
+    if (typeof version !== 'string') return null
+    const info = await this.visibleInfo(name, options.identity)
+    const found = info?.versions.find((v) => v.version === version)
+    return found ? structuredClone(found) : null
+  }
+
+  /**
+   * The (cached) package when it exists and the identity, if given, may see it. Visibility is
+   * decided on every call: only the package is cached, never who may see it.
+   */
+  private async visibleInfo(name: string, identity: Identity | undefined): Promise<LocalPackageInfo | null> {
     const normalized = this.lookupName(name)
     if (normalized === null) return null
+    let info = this.o.packageCache.get(this.o.registry, normalized)
+    if (!info) {
+      const token = this.o.packageCache.begin()
+      info = await this.loadPackage(normalized) ?? undefined
+      if (!info) return null
+      this.o.packageCache.set(this.o.registry, normalized, info, token)
+    }
+    if (identity && !(await this.visibleTo(info, identity))) return null
+    return info
+  }
+
+  /** Forgets the cached copy of a package after a change to it. */
+  private forget(normalized: string): void {
+    this.o.packageCache.forget(this.o.registry, normalized)
+  }
+
+  private async loadPackage(normalized: string): Promise<LocalPackageInfo | null> {
     const em = this.em()
     const pkg = await this.findPackage(em, normalized)
     if (!pkg) return null
-    if (options.identity && !(await this.visibleTo(pkg, options.identity))) return null
     const versions = await em.find(LocalVersion, { package: pkg.id }, { orderBy: [{ publishedAt: 'desc' }, { id: 'desc' }] }) as VersionRow[]
     const files = await em.find(LocalFile, { version: { package: pkg.id } }, { orderBy: { id: 'asc' } }) as FileRow[]
     const tags = await em.find(PackageTag, { package: pkg.id }, { orderBy: { tag: 'asc' } })
@@ -728,7 +766,9 @@ export class LocalStore implements LocalStoreService {
     // A download is a GET that sends the file from its first byte (a resumed range is not another one).
     const range = String(reply.headers?.['content-range'] ?? '')
     if (req.method === 'GET' && (reply.status === 200 || (reply.status === 206 && range.startsWith('bytes 0-')))) {
-      this.o.downloads.add(this.o.registry, pkg.normalizedName, ver.version)
+      this.o.accounting.record({
+        registry: this.o.registry, key: file.storageKey, name: pkg.normalizedName, version: ver.version, count: 1, at: this.o.clock.now(),
+      })
     }
     return reply
   }
@@ -767,6 +807,7 @@ export class LocalStore implements LocalStoreService {
       ? { yanked: true, yankedAt: now, yankReason: reason ? String(reason).slice(0, 4096) : null }
       : { yanked: false, yankedAt: null, yankReason: null }) as any)
     await em.nativeUpdate(LocalPackage, { id: pkg.id }, { updatedAt: now } as any)
+    this.forget(pkg.normalizedName)
     this.o.events.emit(yanked ? 'core:package.yanked' : 'core:package.unyanked', {
       registry: this.o.registry, name: pkg.name, version: ver.version, actor: actorOf(identity), at: now.toISOString(),
     })
@@ -780,6 +821,7 @@ export class LocalStore implements LocalStoreService {
     const now = this.now()
     await em.nativeUpdate(LocalVersion, { id: ver.id }, { deprecated: message || null } as any)
     await em.nativeUpdate(LocalPackage, { id: pkg.id }, { updatedAt: now } as any)
+    this.forget(pkg.normalizedName)
     this.o.events.emit('core:package.deprecated', {
       registry: this.o.registry, name: pkg.name, version: ver.version, message, actor: actorOf(options.identity), at: now.toISOString(),
     })
@@ -806,6 +848,7 @@ export class LocalStore implements LocalStoreService {
       await em.nativeDelete(LocalPackage, { id: pkg.id })
       return files.map((f) => f.storageKey)
     })
+    this.forget(pkg.normalizedName)
     // After the commit: a crash here leaves unreferenced storage keys, never a row without its file.
     for (const key of keys) {
       await this.o.cas.delete(key).catch((err) => this.o.log.warn('cannot delete a file of a deleted version', { key, error: (err as Error).message }))
@@ -825,6 +868,7 @@ export class LocalStore implements LocalStoreService {
       await this.writeTag(em, pkg.id, tag, ver.version, now)
       await em.nativeUpdate(LocalPackage, { id: pkg.id }, { updatedAt: now } as any)
     })
+    this.forget(pkg.normalizedName)
   }
 
   async removeTag(name: string, tag: string, options: { identity: Identity }): Promise<void> {
@@ -834,6 +878,7 @@ export class LocalStore implements LocalStoreService {
     const removed = await em.nativeDelete(PackageTag, { package: pkg.id, tag })
     if (!removed) throw new NotFoundError(`${pkg.name} has no tag ${tag}`)
     await em.nativeUpdate(LocalPackage, { id: pkg.id }, { updatedAt: this.now() } as any)
+    this.forget(pkg.normalizedName)
   }
 
   // -------------------------------------------------------------------------------------------
@@ -874,6 +919,7 @@ export class LocalStore implements LocalStoreService {
         throw err
       }
     })
+    this.forget(pkg.normalizedName)
   }
 
   async removeOwner(name: string, owner: Pick<OwnerInfo, 'principalType' | 'principalId'>, options: { identity: Identity }): Promise<void> {
@@ -887,6 +933,7 @@ export class LocalStore implements LocalStoreService {
       }
       await em.nativeDelete(PackageOwner, { id: current.id })
     })
+    this.forget(pkg.normalizedName)
   }
 
   // -------------------------------------------------------------------------------------------
@@ -903,6 +950,7 @@ export class LocalStore implements LocalStoreService {
     if (!VISIBILITIES.includes(visibility)) throw new InputError(`visibility must be one of ${VISIBILITIES.join(', ')}`)
     const pkg = await this.visiblePackage(name, undefined)
     await this.em().nativeUpdate(LocalPackage, { id: pkg.id }, { visibility, updatedAt: this.now() } as any)
+    this.forget(pkg.normalizedName)
     return { name: pkg.name, visibility }
   }
 

@@ -30,6 +30,7 @@ import {
   type BlobStorageService, type DigestAlgorithm, type LoggerService, type RegistryReply, type RegistryRequest, type StoredObject,
 } from '@batlehub/sdk'
 import type { Database } from '../db/orm.ts'
+import { fromSqlTime, isTransient, isUniqueViolation, qualified, sqlTime } from '../db/sql.ts'
 import { clampRange, messageOf, silentLog, type PendingWrite, type StorageBackend } from './backend.ts'
 import { DIGEST_ALGORITHMS, DigestStream, parseExpectations } from './digests.ts'
 import { ifRangeHolds, noneMatch, notModifiedSince, parseRange } from './conditional.ts'
@@ -101,18 +102,8 @@ export function blobKey(sha256: string): string {
   return `blob/${sha256}`
 }
 
-function toDate(value: unknown): Date {
-  if (value instanceof Date) return value
-  if (typeof value === 'number' || typeof value === 'bigint') return new Date(Number(value))
-  if (typeof value === 'string' && /^\d+$/.test(value)) return new Date(Number(value))
-  return new Date(String(value))
-}
-
 function isRetryable(err: unknown): boolean {
-  if (err instanceof Retry) return true
-  const e = err as { name?: string; code?: string } | null
-  return ['DeadlockException', 'LockWaitTimeoutException', 'UniqueConstraintViolationException'].includes(e?.name ?? '')
-    || ['40P01', '40001', '23505', 'SQLITE_BUSY'].includes(e?.code ?? '')
+  return err instanceof Retry || isTransient(err) || isUniqueViolation(err)
 }
 
 function toReadable(body: CasBody): Readable {
@@ -145,9 +136,8 @@ export class Cas {
     this.log = options.log ?? silentLog
     this.cache = new Lru(options.cacheSize ?? 10_000, options.cacheTtlMs ?? 10_000)
     const pg = this.db.dialect === 'postgresql'
-    const table = (name: string) => (pg && this.db.schema ? `"${this.db.schema.replace(/"/g, '')}"."${name}"` : `"${name}"`)
-    this.blobs = table('storage_blobs')
-    this.refs = table('storage_refs')
+    this.blobs = qualified(this.db, 'storage_blobs')
+    this.refs = qualified(this.db, 'storage_refs')
     this.forUpdate = pg ? ' for update' : ''
     // Key order is byte order on both dialects, whatever the database collation.
     this.collate = pg ? ' collate "C"' : ''
@@ -158,8 +148,7 @@ export class Cas {
   }
 
   private now(): Date | number {
-    // MikroORM keeps SQLite datetimes as epoch milliseconds.
-    return this.db.dialect === 'sqlite' ? Date.now() : new Date()
+    return sqlTime(this.db, Date.now())
   }
 
   private async tx<T>(fn: (q: Query) => Promise<T>): Promise<T> {
@@ -183,7 +172,7 @@ export class Cas {
       `select sha256, size, content_type, created_at from ${this.refs} where backend = ? and "key" = ?`, [this.name, key])
     const row = rows[0]
     if (!row) return null
-    return { sha256: String(row.sha256), size: Number(row.size), contentType: (row.content_type as string | null) ?? null, createdAt: toDate(row.created_at) }
+    return { sha256: String(row.sha256), size: Number(row.size), contentType: (row.content_type as string | null) ?? null, createdAt: fromSqlTime(row.created_at) }
   }
 
   /** The key's blob, from the cache when fresh. */
@@ -261,7 +250,7 @@ export class Cas {
       for (const blob of released) await this.collect(blob.sha256, blob.size)
       return {
         key, size, sha256, ...(contentType ? { contentType } : {}),
-        createdAt: toDate(now).toISOString(), digests, deduplicated: !wrote,
+        createdAt: fromSqlTime(now).toISOString(), digests, deduplicated: !wrote,
       }
     } catch (err) {
       // The transaction failed after this put wrote a new blob: remove it unless referenced.
@@ -314,7 +303,7 @@ export class Cas {
       for (const blob of released) await this.collect(blob.sha256, blob.size)
       return {
         key, size, sha256, ...(contentType ? { contentType } : {}),
-        createdAt: toDate(now).toISOString(), digests: { sha256 }, deduplicated: !wrote,
+        createdAt: fromSqlTime(now).toISOString(), digests: { sha256 }, deduplicated: !wrote,
       }
     } catch (err) {
       if (wrote) await this.collect(sha256, 0)
@@ -509,7 +498,7 @@ export class Cas {
         params)
       for (const row of rows) {
         yield this.stored(String(row.key), {
-          sha256: String(row.sha256), size: Number(row.size), contentType: (row.content_type as string | null) ?? null, createdAt: toDate(row.created_at),
+          sha256: String(row.sha256), size: Number(row.size), contentType: (row.content_type as string | null) ?? null, createdAt: fromSqlTime(row.created_at),
         })
       }
       if (rows.length < PAGE) return

@@ -22,7 +22,8 @@ import type { Database } from '../db/orm.ts'
 import { messageOf, silentLog, type StorageBackend } from './backend.ts'
 import { Cas, type CasOptions } from './cas.ts'
 import { FilesystemBackend } from './filesystem.ts'
-import { S3Backend, type S3BackendConfig, type S3BackendOptions } from './s3.ts'
+import type { S3BackendConfig, S3BackendOptions } from './s3.ts'
+import { s3Module } from './s3-loader.ts'
 
 /** A filesystem backend; without `path`, `<dataDir>/storage` (named backends: `<dataDir>/storage-<name>`). */
 export interface FilesystemStorageConfig {
@@ -111,7 +112,9 @@ export class StorageManager {
     if (type === 's3') {
       const { endpoint, ...s3 } = config as S3StorageConfig
       if (!s3.bucket) throw new Error('bucket is required for an s3 backend')
-      return new S3Backend(name, { ...s3, endpoint_url: s3.endpoint_url ?? endpoint }, { ...this.options.s3, log })
+      const mod = s3Module()
+      if (!mod) throw new Error('S3 support is not loaded (await loadS3() from storage/s3-loader.ts before building the manager)')
+      return new mod.S3Backend(name, { ...s3, endpoint_url: s3.endpoint_url ?? endpoint }, { ...this.options.s3, log })
     }
     throw new Error(`unknown storage type "${String(type)}" (filesystem or s3)`)
   }

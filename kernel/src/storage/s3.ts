@@ -27,6 +27,7 @@ import {
 } from '@aws-sdk/client-s3'
 import { InputError } from '@batlehub/sdk'
 import { validateKey, validatePrefix } from './keys.ts'
+import { registerS3 } from './s3-loader.ts'
 import {
   messageOf, silentLog, TEMP_DIR,
   type BackendOptions, type ByteRange, type PendingWrite, type StorageBackend,
@@ -384,3 +385,5 @@ class S3PendingWrite implements PendingWrite {
     }
   }
 }
+
+registerS3({ S3Backend, createS3Client })

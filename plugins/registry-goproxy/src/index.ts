@@ -118,8 +118,7 @@ export const goproxyRegistry = defineRegistryPlugin({
 
       // .info, .mod, .zip of one version: local first.
       const version = p.version!
-      const local = await localModule(p.module, req)
-      const localVersion = local?.versions.find((v) => v.version === version)
+      const localVersion = mode === 'proxy' ? null : await ctx.packages.getVersion(p.module, version, { identity: req.identity })
       if (localVersion) {
         if (p.kind === 'info') return info(version, localVersion.publishedAt)
         const served = await ctx.packages.serveFile(p.module, version, `${version}.${p.kind}`, req, {
@@ -128,7 +127,7 @@ export const goproxyRegistry = defineRegistryPlugin({
         if (served) return served
         throw notFound(p)
       }
-      if (!upstreamAllowed(local)) throw notFound(p)
+      if (!upstreamAllowed(await localModule(p.module, req))) throw notFound(p)
       if (p.kind === 'zip') {
         const infoEntry = await upstream('info', p.module, version).catch(() => null)
         let publishedAt: string | undefined

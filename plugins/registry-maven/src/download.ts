@@ -46,8 +46,8 @@ async function serveArtifact(ctx: MavenContext, p: ArtifactPath, req: RegistryRe
 async function serveArtifactChecksum(ctx: MavenContext, p: ArtifactPath, algorithm: ChecksumAlgorithm, req: RegistryRequest): Promise<RegistryReply> {
   const name = packageName(p.groupId, p.artifactId)
   if (ctx.registry.mode !== 'proxy') {
-    const pkg = await ctx.packages.getPackage(name, { identity: req.identity })
-    const file = pkg?.versions.find((v) => v.version === p.version)?.files.find((f) => f.filename === p.filename)
+    const version = await ctx.packages.getVersion(name, p.version, { identity: req.identity })
+    const file = version?.files.find((f) => f.filename === p.filename)
     if (file) {
       const hex = await localFileDigest(ctx, name, p.version, file, algorithm)
       if (hex) return checksumReply(hex, req)
@@ -102,8 +102,7 @@ async function resolveMetadata(ctx: MavenContext, p: MetadataPath, req: Registry
   const mode = ctx.registry.mode
   if (mode !== 'proxy') {
     if (p.snapshot) {
-      const pkg = await localPackage(ctx, p.snapshot.groupId, p.snapshot.artifactId, req.identity)
-      const version = pkg?.versions.find((v) => v.version === p.snapshot!.version)
+      const version = await ctx.packages.getVersion(packageName(p.snapshot.groupId, p.snapshot.artifactId), p.snapshot.version, { identity: req.identity })
       if (version) return generated(renderLocalSnapshotMetadata(version, p.snapshot.groupId, p.snapshot.artifactId))
       if (mode === 'local') return null
       if (!(await upstreamAllowed(ctx, p.snapshot.groupId, p.snapshot.artifactId))) return null

@@ -84,8 +84,7 @@ async function artifactsFor(ctx: MavenContext, name: string, version: string, si
   const coords = splitPackageName(name)
   if (!coords || ctx.registry.mode === 'local') return []
   if (ctx.registry.mode === 'hybrid') {
-    const local = await ctx.packages.getPackage(name)
-    if (local?.versions.some((v) => v.version === version)) return []
+    if (await ctx.packages.getVersion(name, version)) return []
   }
   const dir = `${coords.groupId.replace(/\./g, '/')}/${coords.artifactId}/${version}`
   const pomPath = `${dir}/${coords.artifactId}-${version}.pom`

@@ -131,8 +131,7 @@ export function createUploads(ctx: MavenContext): Uploads {
   }
 
   async function committedVersion(name: string, version: string): Promise<LocalVersionInfo | null> {
-    const pkg = await ctx.packages.getPackage(name)
-    return pkg?.versions.find((v) => v.version === version) ?? null
+    return ctx.packages.getVersion(name, version)
   }
 
   async function publishPom(p: ArtifactPath, req: RegistryRequest): Promise<RegistryReply> {
