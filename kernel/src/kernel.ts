@@ -336,6 +336,8 @@ export class Kernel {
           checkArtifact: policy.checkArtifact.bind(policy),
           filterVersions: policy.filterVersions.bind(policy),
           blocked: policy.blocked.bind(policy),
+          mayFilter: policy.mayFilter.bind(policy),
+          minReleaseAgeSecs: policy.minReleaseAgeSecs.bind(policy),
         }),
         events: this.bus,
         routes: host.registrar(),

@@ -305,6 +305,22 @@ export interface PolicyService {
    */
   filterVersions(input: VersionFilterInput): VersionFilterResult
   /**
+   * Whether {@link PolicyService.filterVersions} could change anything for this caller and package:
+   * a version of it is blocked, or a release-age gate or `deny_latest` applies to the caller. False
+   * in the common case, so that a plugin serves its cached document without even parsing it.
+   *
+   * @since 1.0.0
+   */
+  mayFilter(input: { identity: Identity; name: string }): boolean
+  /**
+   * The release-age gate that applies to this caller, in seconds; 0 when none (no gate, or the
+   * caller's role bypasses it). A plugin whose documents lack publish times (npm's abbreviated
+   * packuments) looks them up only when this is above 0.
+   *
+   * @since 1.0.0
+   */
+  minReleaseAgeSecs(identity: Identity): number
+  /**
    * The block of a version, or null. For UI and explorer-style listings that show why a version is
    * missing (show the reason to administrators only).
    *

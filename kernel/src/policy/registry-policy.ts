@@ -117,6 +117,16 @@ export class RegistryPolicy implements PolicyService {
     return b ? { version: b.version, reason: b.reason, blockedBy: b.blockedBy, blockedAt: b.blockedAt } : null
   }
 
+  mayFilter(input: { identity: Identity; name: string }): boolean {
+    if (this.engine.blocklist.forPackage(this.registry, this.normalize(input.name))) return true
+    if (!this.rules.any) return false
+    return this.rules.minAgeFor(input.identity.role) > 0 || this.rules.deniesLatestFor(input.identity.role)
+  }
+
+  minReleaseAgeSecs(identity: Identity): number {
+    return this.rules.any ? this.rules.minAgeFor(identity.role) / 1000 : 0
+  }
+
   filterVersions(input: VersionFilterInput): VersionFilterResult {
     const role = input.identity.role
     const tags = input.tags ?? EMPTY_TAGS
