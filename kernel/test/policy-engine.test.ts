@@ -292,6 +292,17 @@ for (const dialect of testDialects()) {
     assert.equal(allowed.map((p) => [p.registry, p.version, p.subject]), [['gated', '1.3.0', 'token:alice']])
   })
 
+  Policy('mayFilter and minReleaseAgeSecs tell plugins when they can skip all filtering', async ({ hub }) => {
+    const probe = async (registry: string, name: string, token?: string) => (await hub.request('GET', `/proxy/${registry}/probe/${name}`, { token })).json()
+    assert.equal(await probe('gated', 'left-pad', ALICE), { mayFilter: true, minReleaseAgeSecs: 3600 })
+    // The admin bypasses both rules of the gated registry.
+    assert.equal(await probe('gated', 'left-pad', ADMIN), { mayFilter: false, minReleaseAgeSecs: 0 })
+    assert.equal(await probe('open', 'left-pad'), { mayFilter: false, minReleaseAgeSecs: 0 })
+    await hub.request('POST', '/api/v1/admin/packages/block', { token: ADMIN, body: { registry: 'open', name: 'left-pad', version: '1.1.0' } })
+    assert.equal(await probe('open', 'LEFT-PAD', ADMIN), { mayFilter: true, minReleaseAgeSecs: 0 })
+    assert.equal(await probe('open', 'old-pkg', ADMIN), { mayFilter: false, minReleaseAgeSecs: 0 })
+  })
+
   Policy('policy settings are visible to admins', async ({ hub }) => {
     const res = await hub.request('GET', '/api/v1/admin/policy', { token: ADMIN })
     assert.is(res.status, 200)
