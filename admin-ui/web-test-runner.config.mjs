@@ -18,7 +18,7 @@ async function readBody(req) {
   return Buffer.concat(chunks)
 }
 
-/** /api/* → the hub; /__hub/* → test controls. */
+/** /api/* and /proxy/* → the hub; /__hub/* → test controls. */
 async function hubMiddleware(ctx, next) {
   if (ctx.path === '/__hub/env') {
     ctx.body = { tokens: hub.tokens, hubUrl: hub.url }
@@ -29,7 +29,7 @@ async function hubMiddleware(ctx, next) {
     ctx.body = { ok: true }
     return
   }
-  if (!ctx.path.startsWith('/api/')) return next()
+  if (!ctx.path.startsWith('/api/') && !ctx.path.startsWith('/proxy/')) return next()
   const headers = {}
   for (const h of ['authorization', 'content-type', 'accept']) if (ctx.get(h)) headers[h] = ctx.get(h)
   const body = ctx.method === 'GET' || ctx.method === 'HEAD' ? undefined : await readBody(ctx.req)

@@ -153,7 +153,7 @@ E2E('npm installs through the hub; the explorer finds the package and its detail
   await shot(page, '05-package-detail-scoped')
 })
 
-E2E('the setup guide, the admin pages and the banner', async ({ hub, page }) => {
+E2E('the setup guide, blocking a version, the firewall, the audit log, the dashboard and the banner', async ({ hub, page }) => {
   await page.setViewport({ width: 1366, height: 860 })
   await page.goto(`${hub.url}/setup`, { waitUntil: 'networkidle0' })
   const npmrc = await textOf(page, '>>> section[data-registry="npm"] bh-code-block >>> pre')
@@ -162,21 +162,42 @@ E2E('the setup guide, the admin pages and the banner', async ({ hub, page }) => 
   assert.is(await textOf(page, '>>> section[data-registry="demo"] bh-slot >>> bh-demo-setup-note >>> p.note'), `The demo client reads demo from ${hub.url}.`)
   await shot(page, '06-setup-guide')
 
+  // An admin blocks an installed version from its detail page; hovering the badge explains it.
+  await page.goto(`${hub.url}/explore/packages/npm/fixture-c`, { waitUntil: 'networkidle0' })
+  await page.waitForSelector('>>> tr[data-version="1.1.0"] [data-action="block"]', { timeout: 15_000 })
+  await page.click('>>> tr[data-version="1.1.0"] [data-action="block"]')
+  await page.type('>>> tr[data-version="1.1.0"] input[name="reason"]', 'CVE-2026-0001: remote code execution in the post-install script')
+  await page.click('>>> tr[data-version="1.1.0"] [data-action="confirm-block"]')
+  await page.waitForSelector('>>> tr[data-version="1.1.0"] .badge.blocked', { timeout: 15_000 })
+  await page.hover('>>> tr[data-version="1.1.0"] .badge.blocked')
+  assert.match(await textOf(page, '>>> tr[data-version="1.1.0"] .tip'), /CVE-2026-0001/)
+  await shot(page, '07-package-detail-blocked')
+  // The hub now refuses that version to npm, in npm's own error format.
+  const refused = await fetch(`${hub.url}/proxy/npm/fixture-c/-/fixture-c-1.1.0.tgz`, { headers: { authorization: `Bearer ${USER}` } })
+  assert.is(refused.status, 403)
+
+  await page.goto(`${hub.url}/admin/firewall`, { waitUntil: 'networkidle0' })
+  await page.waitForSelector('>>> tr[data-block="npm/fixture-c@1.1.0"]', { timeout: 15_000 })
+  await shot(page, '08-admin-firewall')
+  await page.goto(`${hub.url}/admin/audit-log`, { waitUntil: 'networkidle0' })
+  await page.waitForSelector('>>> tr[data-audit]', { timeout: 15_000 })
+  await shot(page, '09-admin-audit-log')
+
   await page.goto(`${hub.url}/admin`, { waitUntil: 'networkidle0' })
   await page.waitForSelector('>>> [data-tile="hit-rate"]', { timeout: 15_000 })
   assert.match(await textOf(page, '>>> tr[data-registry="npm"] td[data-label="Misses"]'), /^[1-9]/)
-  await shot(page, '07-admin-dashboard')
+  await shot(page, '10-admin-dashboard')
 
   await page.goto(`${hub.url}/admin/banner`, { waitUntil: 'networkidle0' })
   await page.type('>>> textarea#msg', 'Maintenance on Saturday 10:00 UTC: downloads may be slower.')
   await page.click('>>> input[value="warning"]')
   await page.click('>>> button#set')
   await page.waitForSelector('>>> bh-banner >>> .bar.warning', { timeout: 15_000 })
-  await shot(page, '08-admin-banner')
+  await shot(page, '11-admin-banner')
 
   await page.goto(`${hub.url}/admin/explore-cache`, { waitUntil: 'networkidle0' })
   await page.waitForSelector('>>> button#flush-all')
-  await shot(page, '09-admin-explore-cache')
+  await shot(page, '12-admin-explore-cache')
 })
 
 E2E('a phone-sized screen', async ({ hub, page }) => {
@@ -185,18 +206,18 @@ E2E('a phone-sized screen', async ({ hub, page }) => {
   await page.waitForSelector('>>> tr[data-package="fixture-a"]', { timeout: 15_000 })
   // Nothing wider than the screen.
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no horizontal scroll')
-  await shot(page, '10-phone-explorer')
+  await shot(page, '13-phone-explorer')
   await page.click('>>> button.menu-btn')
   await page.waitForSelector('>>> nav.main.open')
-  await shot(page, '11-phone-menu')
+  await shot(page, '14-phone-menu')
   await page.goto(`${hub.url}/explore/packages/npm/fixture-c`, { waitUntil: 'networkidle0' })
   await page.waitForSelector('>>> tr[data-version="1.1.0"]', { timeout: 15_000 })
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no horizontal scroll')
-  await shot(page, '12-phone-package-detail')
+  await shot(page, '15-phone-package-detail')
   await page.goto(`${hub.url}/setup`, { waitUntil: 'networkidle0' })
   await page.waitForSelector('>>> section[data-registry="npm"]')
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no horizontal scroll')
-  await shot(page, '13-phone-setup')
+  await shot(page, '16-phone-setup')
 })
 
 E2E('one Lit, nothing but the hub on the network, no errors', async ({ hub, page, requests, errors }) => {

@@ -171,7 +171,7 @@ export class BhApp extends LitElement {
       case 'explore':
         return html`<bh-explorer-page .api=${this.api} .session=${s} .query=${{ registry: r.registry, q: r.q, sort: r.sort, page: r.page }} sync-url></bh-explorer-page>`
       case 'package':
-        return html`<bh-package-page .api=${this.api} registry=${r.registry} package-name=${r.pkg}></bh-package-page>`
+        return html`<bh-package-page .api=${this.api} .session=${s} registry=${r.registry} package-name=${r.pkg}></bh-package-page>`
       case 'setup':
         return html`<bh-setup-page .api=${this.api} .session=${s}></bh-setup-page>`
       case 'sign-in':

@@ -10,7 +10,7 @@ export type Route =
   | { name: 'admin'; section: (typeof ADMIN_SECTIONS)[number] }
   | { name: 'not-found'; path: string }
 
-export const ADMIN_SECTIONS = ['dashboard', 'explore-cache', 'banner'] as const
+export const ADMIN_SECTIONS = ['dashboard', 'firewall', 'audit-log', 'explore-cache', 'banner'] as const
 
 /** Percent-encodes a path segment but keeps `@` readable (`@babel`). */
 export function encodeSegment(s: string): string {

@@ -3,7 +3,7 @@
 // tables the proxy/cache engine and the local store fill.
 import { fileURLToPath } from 'node:url'
 import { createTestKernel } from '../../kernel/dist/src/testing/index.js'
-import { PackageStatus, LocalPackage, LocalVersion, BlockedPackage, BetaChannelMember } from '../../kernel/dist/src/db/entities.js'
+import { PackageStatus, LocalPackage, LocalVersion, BetaChannelMember } from '../../kernel/dist/src/db/entities.js'
 
 const DAY = 86_400_000
 
@@ -42,7 +42,6 @@ export async function startHub() {
   status('npm', 'left-pad', '1.3.0', 44, 30)
   status('ci-only', 'secret-tool', '1.0.0', 5, 1)
   for (let i = 1; i <= 25; i++) status('bulk', `pkg-${String(i).padStart(2, '0')}`, '1.0.0', 100 - i, i)
-  em.create(BlockedPackage, { registry: 'npm', packageName: 'lodash', version: '4.17.20', reason: 'CVE-2021-23337 command injection', blockedBy: 'security', blockedAt: new Date(now - 2 * DAY) })
   const kit = em.create(LocalPackage, { registry: 'internal', name: '@acme/ui-kit', normalizedName: '@acme/ui-kit', visibility: 'public', createdAt: new Date(now - 10 * DAY), updatedAt: new Date(now - DAY) })
   em.create(LocalVersion, { package: kit, version: '1.0.0', prerelease: false, publishedAt: new Date(now - 10 * DAY), yanked: false })
   em.create(LocalVersion, { package: kit, version: '1.1.0', prerelease: false, publishedAt: new Date(now - 5 * DAY), yanked: true, yankReason: 'broken build' })
@@ -53,6 +52,14 @@ export async function startHub() {
   status('internal', 'lodash', '4.17.21', 7, 0.2)
   em.create(BetaChannelMember, { registry: 'internal', principalType: 'user', principalId: 'tester', addedBy: 'admin' })
   await em.flush()
+
+  // Blocks go through the policy API, like an administrator's.
+  const block = await fetch(`${kernel.url}/api/v1/admin/packages/block`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer ui-admin-token', 'content-type': 'application/json' },
+    body: JSON.stringify({ registry: 'npm', name: 'lodash', version: '4.17.20', reason: 'CVE-2021-23337 command injection' }),
+  })
+  if (!block.ok) throw new Error(`block failed: ${block.status} ${await block.text()}`)
 
   const db = kernel.kernel.db
   let offline = false

@@ -40,6 +40,8 @@ import { Accounting } from './cache/accounting.ts'
 import { CacheManager } from './cache/manager.ts'
 import { UpstreamHttp } from './upstream/http.ts'
 import { Records } from './records/records.ts'
+import { PolicyEngine } from './policy/engine.ts'
+import { registerPolicyApi } from './api/admin-policy.ts'
 import { LocalStores } from './local/index.ts'
 import { registerLocalAdminApi } from './api/admin-local.ts'
 import { TOKENS } from './tokens.ts'
@@ -185,6 +187,7 @@ export class Kernel {
     readonly clock: Clock,
     readonly api: ApiRouter,
     readonly apiTokens: ApiTokenProvider,
+    readonly policy: PolicyEngine,
   ) {
     this.container = rootContainer.createChildContainer()
   }
@@ -233,7 +236,8 @@ export class Kernel {
       const metrics = new Metrics()
       const api = new ApiRouter()
       const apiTokens = new ApiTokenProvider(db, clock)
-      const kernel = new Kernel(config, raw.source, plugins, log, db, storage, bus, metrics, clock, api, apiTokens)
+      const policy = new PolicyEngine({ config, db, clock, log: log.child({ component: 'policy' }), bus, metrics })
+      const kernel = new Kernel(config, raw.source, plugins, log, db, storage, bus, metrics, clock, api, apiTokens, policy)
       try {
         await kernel.setup(options)
       } catch (err) {
@@ -259,6 +263,8 @@ export class Kernel {
     c.register(TOKENS.Clock, { useValue: this.clock })
     c.register(TOKENS.Api, { useValue: this.api })
     c.register(TOKENS.Kernel, { useValue: this })
+    // Blocklist, IP blocks and the shared store are loaded before any request can arrive.
+    await this.policy.start()
     const timeout = options.setupTimeoutMs ?? 10_000
     const meta = (pluginId: string) => Object.freeze({ pluginId, sdkVersion: SDK_VERSION, kernelVersion: KERNEL_VERSION })
 
@@ -321,13 +327,22 @@ export class Kernel {
         hybridMergeUpstream: r.hybrid_merge_upstream,
       })
       const rbac = new RegistryRbac(r.rbac as any)
-      const host = new RegistryHost({
+      const host: RegistryHost = new RegistryHost({
         info,
         definition: plugin.definition,
         rbac,
         defaultBodyLimit: r.max_artifact_bytes ?? this.config.server.max_body_bytes,
         publicUrl: this.config.server.public_url,
         spoolDir: this.spoolDir,
+        onDenied: (identity, permission, ip, err) => this.policy.recordRbacDenial(r.name, identity, permission, ip, err),
+      })
+      const policy = this.policy.forRegistry({
+        registry: r.name,
+        rules: r.rules,
+        // The plugin's hook exists once setup returned; names are normalised per call.
+        normalize: (name) => host.hooks.normalizeName?.(name) ?? name,
+        can: rbac.can.bind(rbac),
+        assert: (identity, permission) => host.assert(identity, permission),
       })
       const log = this.log.child({ plugin: plugin.id, registry: r.name })
       const http = new UpstreamHttp({
@@ -348,15 +363,24 @@ export class Kernel {
         http,
         storage: this.storage.cas(r.storage).scoped(r.name),
         records: new Records(this.db, r.name),
-        policy: Object.freeze({ can: rbac.can.bind(rbac), assert: host.assert.bind(host) }),
+        policy: Object.freeze({
+          can: policy.can.bind(policy),
+          assert: policy.assert.bind(policy),
+          checkArtifact: policy.checkArtifact.bind(policy),
+          filterVersions: policy.filterVersions.bind(policy),
+          blocked: policy.blocked.bind(policy),
+          mayFilter: policy.mayFilter.bind(policy),
+          minReleaseAgeSecs: policy.minReleaseAgeSecs.bind(policy),
+        }),
         events: this.bus,
         routes: host.registrar(),
         cache: this.proxyCache.forRegistry(r, {
           http, log, cas: this.storage.cas(r.storage), hooks: () => host.hooks,
           defaultMaxBytes: this.config.server.max_body_bytes,
+          policy,
         }),
         archives: this.archives,
-        packages: localStores.create(r, () => host.hooks.normalizeName?.bind(host.hooks)),
+        packages: localStores.create(r, () => host.hooks.normalizeName?.bind(host.hooks), policy),
       })
       const hooks = await timeBoxedSetup(plugin.packageName, timeout, () => plugin.definition.setup(ctx as any))
       host.hooks = hooks ?? {}
@@ -366,9 +390,10 @@ export class Kernel {
     }
 
     registerSystemApi(this.api, { hosts: () => [...this.hosts.values()] })
+    registerPolicyApi(this.api, { engine: () => this.policy, config: () => this.config })
     registerCacheAdminApi(this.api, this.proxyCache)
     registerLocalAdminApi(this.api, { hosts: () => this.hosts, stores: localStores })
-    this.setupUiApis()
+    await this.setupUiApis()
     this.api.router.get('/api/v1/openapi.json', (ctx) => {
       ctx.type = 'application/json'
       ctx.body = JSON.stringify(this.openapi())
@@ -376,7 +401,7 @@ export class Kernel {
   }
 
   /** Explorer, banner, setup guide, dashboard and the web UI's own endpoints. */
-  private setupUiApis(): void {
+  private async setupUiApis(): Promise<void> {
     const hosts = () => [...this.hosts.values()]
     const log = this.log.child({ component: 'explore' })
     this.exploreCache = new ExploreCache(this.clock)
@@ -391,14 +416,16 @@ export class Kernel {
       betaEnabled: (name) => this.config.registries.find((r) => r.name === name)?.beta_channel.enabled ?? false,
       upstreamSearchTimeoutMs: Math.min(this.config.server.upstream_timeout_secs * 1000, 10_000),
     })
-    // Seed: a publish clears that registry's explorer entries; yank, unyank and delete change what
-    // the catalog and the firewall column show, so they do too.
-    for (const event of ['core:package.published', 'core:package.yanked', 'core:package.unyanked', 'core:package.deleted'] as const) {
+    // Seed: a publish clears that registry's explorer entries; yank, unyank, delete, block and
+    // unblock change what the catalog and the firewall column show, so they do too.
+    for (const event of ['core:package.published', 'core:package.yanked', 'core:package.unyanked', 'core:package.deleted', 'core:package.blocked', 'core:package.unblocked'] as const) {
       this.bus.on(event, (e) => {
         this.exploreCache.invalidate(e.registry)
       }, { id: `explore-cache:${event}` })
     }
-    this.banner = new BannerService(createBannerStore(this.config.cache.type, this.db), this.clock, this.log.child({ component: 'banner' }))
+    const bannerStore = await createBannerStore(this.config.cache, this.db)
+    if (bannerStore.close) this.disposers.push(() => bannerStore.close!())
+    this.banner = new BannerService(bannerStore, this.clock, this.log.child({ component: 'banner' }))
     registerBannerApi(this.api, { banner: () => this.banner })
     registerSetupGuideApi(this.api, { hosts, publicUrl: this.config.server.public_url, log: this.log.child({ component: 'setup-guide' }) })
     this.traffic = new TrafficStats(this.metrics, this.clock)
@@ -445,8 +472,10 @@ export class Kernel {
       hosts: () => this.hosts,
       health: () => this.health(),
       trustProxy: this.config.server.trust_proxy,
+      trustProxyHops: this.config.server.trust_proxy_hops,
       accessLog: this.config.logging.access_log ?? true,
       ui: createUiMiddleware({ dir: resolveUiDir(this.config.server.static_dir), plugins: this.uiModules, log: this.log.child({ component: 'ui' }) }),
+      policy: this.policy,
     })
     const server = createServer(app.callback())
     server.keepAliveTimeout = 65_000
@@ -493,6 +522,7 @@ export class Kernel {
         this.log.error('plugin dispose failed', { err: (err as Error).message })
       }
     }
+    await this.policy.close().catch((err) => this.log.error('policy engine close failed', { err: (err as Error).message }))
     this.bus.removeAll()
     await this.storage.close().catch(() => {})
     await this.db.close().catch(() => {})

@@ -36,6 +36,8 @@ Docs('every kernel key is documented', () => {
     ['registries.versioning', schema.VersioningConfig], ['registries.signing', schema.SigningConfig],
     ['registries.quota', schema.QuotaConfig], ['registries.sbom', schema.SbomConfig], ['registries.tls', schema.TlsConfig],
     ['registries.rbac.explore', schema.RbacExploreConfig],
+    ['rate_limit', schema.RateLimitConfig], ['rate_limit.limits', schema.RateLimitLimitsConfig],
+    ['rate_limit.groups', schema.RateLimitGroupConfig], ['audit', schema.AuditConfig],
   ]
   const missing: string[] = []
   for (const [where, s] of objects) {

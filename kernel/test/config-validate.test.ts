@@ -32,15 +32,17 @@ Defaults('an empty file gets every kernel default', () => {
   assert.equal(config, {
     server: {
       host: '127.0.0.1', port: 8080, cors_allowed_origins: [], trust_proxy: false, max_body_bytes: 268435456,
-      upstream_timeout_secs: 30, data_dir: '/srv/hub/data',
+      upstream_timeout_secs: 30, data_dir: '/srv/hub/data', trust_proxy_hops: 1,
     },
     database: { type: 'sqlite', max_connections: 10, path: '/srv/hub/data/batlehub.db' },
     storage: { type: 'filesystem', backends: [], path: '/srv/hub/data/storage' },
-    cache: { type: 'memory' },
+    cache: { type: 'memory', key_prefix: 'batlehub:' },
     plugins: { dirs: [] },
     logging: { level: 'info', access_log: true },
     otel: {},
     ip_blocking: { enabled: false, violation_threshold: 10, violation_window_secs: 300, ban_duration_secs: 3600, trigger_on_status: [429, 401] },
+    rate_limit: { enabled: false, window_secs: 60, enforcement: 'block', limits: { anonymous: 300, user: 1200, admin: 0 }, groups: [] },
+    audit: { enabled: true, retention_days: 90 },
     auth: [],
     registries: [],
   })
@@ -159,7 +161,7 @@ Defaults('other sections as written', () => {
   assert.is(config.server.public_url, 'https://hub.example.com')
   assert.is(config.server.trust_proxy, true)
   assert.equal(config.database, { type: 'postgresql', url: 'postgresql://u:p@db:5432/hub', max_connections: 50 })
-  assert.equal(config.cache, { type: 'redis', url: 'redis://cache:6379/0' })
+  assert.equal(config.cache, { type: 'redis', url: 'redis://cache:6379/0', key_prefix: 'batlehub:' })
   assert.is(config.logging.level, 'debug')
   assert.equal(config.otel, { endpoint: 'http://jaeger:4317', service_name: 'hub' })
   assert.equal(config.ip_blocking.trigger_on_status, [429])

@@ -297,6 +297,17 @@ for (const dialect of testDialects()) {
     assert.is(bad.status, 400)
   })
 
+  Explore('blocking and unblocking through the policy API clears the cached firewall state', async ({ hub }) => {
+    const react = async () => (await get(hub, '/api/v1/explore/packages?registry=npm&name=react', ADMIN)).items[0].has_blocked
+    const detail = async () => (await get(hub, '/api/v1/explore/packages/npm/react', ADMIN)).versions[0].firewall.status
+    assert.equal([await react(), await detail()], [false, 'clear'])
+    const block = await hub.request('POST', '/api/v1/admin/packages/block', { token: ADMIN, body: { registry: 'npm', name: 'react', version: '18.3.1', reason: 'review' } })
+    assert.is(block.status, 200, block.text())
+    assert.equal([await react(), await detail()], [true, 'blocked'])
+    await hub.request('POST', '/api/v1/admin/packages/unblock', { token: ADMIN, body: { registry: 'npm', name: 'react', version: '18.3.1' } })
+    assert.equal([await react(), await detail()], [false, 'clear'])
+  })
+
   Explore('when the database fails, expired entries are served; without one the answer says so', async ({ hub }) => {
     const cached = await get(hub, '/api/v1/explore/packages?registry=npm', ADMIN)
     const stats = await get(hub, '/api/v1/explore/registries', ADMIN)

@@ -4,6 +4,8 @@ import { request as httpRequest } from 'node:http'
 import { defineRegistryPlugin } from '@batlehub/sdk'
 import { createTestKernel, fakeUpstream, testDialects, type KernelTestHandle } from '../src/testing/index.ts'
 import { cacheTestPlugin, newState } from './cache-plugin.ts'
+import { randomBytes } from 'node:crypto'
+import { Redis } from 'ioredis'
 import { BannerService, DatabaseBannerStore } from '../src/api/banner.ts'
 
 const ADMIN = 'ui-api-admin-token-0123456789'
@@ -42,6 +44,8 @@ function getWithHost(base: string, path: string, host: string, token: string): P
     req.end()
   })
 }
+
+const REDIS_URL = process.env.BATLEHUB_TEST_REDIS_URL || 'redis://127.0.0.1:6379'
 
 const tokens = [{ type: 'token', tokens: [
   { value: ADMIN, role: 'admin', user_id: 'root' },
@@ -95,6 +99,36 @@ for (const dialect of testDialects()) {
     })
     Banner.run()
   }
+
+  const SharedBanner = suite<{ prefix: string; hubs: KernelTestHandle[] }>(`banner in Redis shared by two hubs (${dialect})`)
+  SharedBanner.before.each((t) => {
+    t.prefix = `bh-ui-test-${randomBytes(6).toString('hex')}:`
+    t.hubs = []
+  })
+  SharedBanner.after.each(async (t) => {
+    for (const h of t.hubs) await h.close()
+    const redis = new Redis(REDIS_URL)
+    await redis.del(`${t.prefix}system:banner`)
+    await redis.quit()
+  })
+  SharedBanner('every replica shows the banner set on one of them', async (t) => {
+    const cache = { type: 'redis', url: REDIS_URL, key_prefix: t.prefix }
+    const a = await createTestKernel({ database: dialect, config: { auth: tokens, cache } })
+    t.hubs.push(a)
+    const b = await createTestKernel({ database: dialect, config: { auth: tokens, cache } })
+    t.hubs.push(b)
+    await a.request('PUT', '/api/v1/admin/banner', { token: ADMIN, body: { message: 'Reload in progress', level: 'info' } })
+    assert.is((await b.request('GET', '/api/v1/banner')).json().banner.message, 'Reload in progress')
+    const redis = new Redis(REDIS_URL)
+    try {
+      assert.is(JSON.parse((await redis.get(`${t.prefix}system:banner`))!).message, 'Reload in progress')
+    } finally {
+      await redis.quit()
+    }
+    await b.request('DELETE', '/api/v1/admin/banner', { token: ADMIN })
+    assert.equal((await a.request('GET', '/api/v1/banner')).json(), { banner: null })
+  })
+  SharedBanner.run()
 
   const Guide = suite<{ hub: KernelTestHandle }>(`setup guide, whoami, dashboard (${dialect})`)
   Guide.before.each(async (t) => {

@@ -41,6 +41,36 @@ export interface CoreEvents {
   'core:policy.denied': { registry: string; name?: string; version?: string; rule: string; reason: string; subject: string; at: string }
   /** A policy decision allowed a request. */
   'core:policy.allowed': { registry: string; name?: string; version?: string; subject: string; at: string }
+  /**
+   * A version was blocked by an administrator.
+   *
+   * @since 1.0.0
+   */
+  'core:package.blocked': { registry: string; name: string; version: string; reason: string | null; actor: EventActor; at: string }
+  /**
+   * A block was lifted.
+   *
+   * @since 1.0.0
+   */
+  'core:package.unblocked': { registry: string; name: string; version: string; actor: EventActor; at: string }
+  /**
+   * A client address was blocked, by an administrator (`manual`) or by the violation threshold (`auto`).
+   *
+   * @since 1.0.0
+   */
+  'core:ip.blocked': { ip: string; source: 'manual' | 'auto'; reason: string | null; expiresAt: string | null; at: string }
+  /**
+   * A client address was unblocked.
+   *
+   * @since 1.0.0
+   */
+  'core:ip.unblocked': { ip: string; at: string }
+  /**
+   * A caller went over its rate limit (`enforcement` says whether the request was refused).
+   *
+   * @since 1.0.0
+   */
+  'core:ratelimit.exceeded': { pool: string; limit: number; enforcement: 'block' | 'warn'; subject: string; ip: string; at: string }
   /** A registry's cache was cleared by an administrator. */
   'core:cache.cleared': { registry: string; at: string }
   /** The running configuration was replaced. */

@@ -6,6 +6,7 @@
 import type { Readable } from 'node:stream'
 import type { RegistryReply, RegistryRequest, SpooledFile } from './http.ts'
 import type { Identity, Permission } from './identity.ts'
+import type { VersionSummary } from './plugin.ts'
 
 /**
  * Structured logger, labelled with the plugin and registry. Never log secrets.
@@ -165,7 +166,117 @@ export interface RecordService {
 }
 
 /**
+ * A request for one package version (a download, a version's metadata) or for a tag, as
+ * {@link PolicyService.checkArtifact} checks it.
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface ArtifactCheck {
+  readonly identity: Identity
+  /** The package name as the client wrote it; the kernel normalises it with the `normalizeName` hook. */
+  readonly name: string
+  /** The exact version, when the request names one. */
+  readonly version?: string
+  /**
+   * ISO-8601 publish time of `version`, when the protocol gives one. Without it the release-age
+   * gate lets the version through (and the audit entry says it was skipped).
+   */
+  readonly publishedAt?: string
+  /**
+   * The tag the client asked for instead of a version (`latest` in npm's `GET /{name}/latest`,
+   * `@latest` in Go's proxy protocol). `deny_latest` refuses exactly `latest` and `@latest`.
+   */
+  readonly requestedTag?: string
+  /** The client address, for the audit log (`req.ip`). */
+  readonly ip?: string
+  /** What the request does, for the audit log. Default `download`. */
+  readonly action?: string
+}
+
+/**
+ * A version the policy refuses, and why.
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface PolicyDenial {
+  readonly version: string
+  /** `blocklist`, `release_age_gate`. */
+  readonly rule: string
+  readonly reason: string
+}
+
+/**
+ * Input of {@link PolicyService.filterVersions}.
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface VersionFilterInput {
+  readonly identity: Identity
+  readonly name: string
+  /**
+   * Every version of the document being rendered, **newest first in the protocol's version order**
+   * (a tag whose version is refused moves to the next allowed version after it in this list). Pass
+   * the same array object for the same cached document: the kernel memoises the parsed publish
+   * times per array.
+   */
+  readonly versions: readonly VersionSummary[]
+  /**
+   * Tags pointing at versions (npm `dist-tags`; Maven `latest`/`release`). Name the protocol's
+   * "newest" pointer `latest` so that `deny_latest` can remove it.
+   */
+  readonly tags?: Readonly<Record<string, string>>
+}
+
+/**
+ * What a listing may show to one caller.
+ *
+ * @remarks
+ * When `changed` is false (no rule and no block touches this package for this caller — the common
+ * case) `allowed` and `tags` are the very objects passed in: serve the memoised document untouched.
+ * Otherwise re-render without the `denied` versions and with `tags`, and memoise the rendering by
+ * `fingerprint`, which is equal for equal outcomes.
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface VersionFilterResult {
+  readonly changed: boolean
+  readonly allowed: readonly VersionSummary[]
+  readonly denied: readonly PolicyDenial[]
+  /** The tags to publish: tags of refused versions moved to the next allowed version or removed; `latest` removed under `deny_latest`. */
+  readonly tags: Readonly<Record<string, string>>
+  /** Tags that changed: the new version, or null when removed. */
+  readonly movedTags: Readonly<Record<string, string | null>>
+  /** `''` when unchanged; else a short stable hash of the outcome. */
+  readonly fingerprint: string
+}
+
+/**
+ * A blocked version (seed "Block a package version").
+ *
+ * @public
+ * @since 1.0.0
+ */
+export interface BlockedVersionInfo {
+  readonly version: string
+  readonly reason: string | null
+  readonly blockedBy: string | null
+  /** ISO-8601. */
+  readonly blockedAt: string
+}
+
+/**
  * Policy decisions for this registry.
+ *
+ * @remarks
+ * The kernel applies IP blocks, rate limits and RBAC before a route handler runs. The proxy cache
+ * (`ctx.cache.artifact` with `name`/`version`) and the local store (`ctx.packages.serveFile`) call
+ * {@link PolicyService.checkArtifact} themselves; a plugin calls it for downloads it serves another
+ * way, and for requests that name a tag. Listings and metadata go through
+ * {@link PolicyService.filterVersions} so that clients resolve to versions they may download.
  *
  * @public
  * @since 1.0.0
@@ -178,6 +289,44 @@ export interface PolicyService {
    * `NotAllowedError` (403) for a known caller without it.
    */
   assert(identity: Identity, permission: Permission): void
+  /**
+   * Checks a request for a version (or a tag) against the blocklist and the registry's rules, and
+   * records the decision in the audit log. Throws `NotAllowedError` (403, `details.rule` and
+   * `details.reason` set) when refused: a blocked version is refused to everyone, admins included.
+   *
+   * @since 1.0.0
+   */
+  checkArtifact(check: ArtifactCheck): Promise<void>
+  /**
+   * Which versions and tags of a listing the caller may see (blocked and too-young versions are left
+   * out so that clients pick the newest allowed one). No I/O, no audit entry.
+   *
+   * @since 1.0.0
+   */
+  filterVersions(input: VersionFilterInput): VersionFilterResult
+  /**
+   * Whether {@link PolicyService.filterVersions} could change anything for this caller and package:
+   * a version of it is blocked, or a release-age gate or `deny_latest` applies to the caller. False
+   * in the common case, so that a plugin serves its cached document without even parsing it.
+   *
+   * @since 1.0.0
+   */
+  mayFilter(input: { identity: Identity; name: string }): boolean
+  /**
+   * The release-age gate that applies to this caller, in seconds; 0 when none (no gate, or the
+   * caller's role bypasses it). A plugin whose documents lack publish times (npm's abbreviated
+   * packuments) looks them up only when this is above 0.
+   *
+   * @since 1.0.0
+   */
+  minReleaseAgeSecs(identity: Identity): number
+  /**
+   * The block of a version, or null. For UI and explorer-style listings that show why a version is
+   * missing (show the reason to administrators only).
+   *
+   * @since 1.0.0
+   */
+  blocked(name: string, version: string): BlockedVersionInfo | null
 }
 
 /**

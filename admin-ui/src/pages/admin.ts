@@ -5,11 +5,14 @@ import { icons } from '../icons.ts'
 import { bytes, count, dateTime, percent, relative } from '../format.ts'
 import { ApiError, type ApiClient, type Banner, type Dashboard, type RegistrySummary } from '../api.ts'
 import { ADMIN_SECTIONS } from '../router.ts'
+import './admin-policy.ts'
 
 type Section = (typeof ADMIN_SECTIONS)[number]
 
 const TITLES: Record<Section, string> = {
   dashboard: 'Dashboard',
+  firewall: 'Firewall',
+  'audit-log': 'Audit log',
   'explore-cache': 'Explore cache',
   banner: 'Banner',
 }
@@ -35,6 +38,8 @@ export class BhAdminPage extends LitElement {
   override render(): unknown {
     const body = {
       dashboard: html`<bh-admin-dashboard .api=${this.api}></bh-admin-dashboard>`,
+      firewall: html`<bh-admin-firewall .api=${this.api}></bh-admin-firewall>`,
+      'audit-log': html`<bh-admin-audit .api=${this.api}></bh-admin-audit>`,
       'explore-cache': html`<bh-admin-explore-cache .api=${this.api}></bh-admin-explore-cache>`,
       banner: html`<bh-admin-banner .api=${this.api}></bh-admin-banner>`,
     }[this.section]

@@ -3,7 +3,7 @@ import { customElement, property, state } from 'lit/decorators.js'
 import { shared } from '../styles.ts'
 import { icons } from '../icons.ts'
 import { count, dateTime, relative } from '../format.ts'
-import { ApiError, packagePath, type ApiClient, type ExploreVersion, type PackageDetail, type RegistrySummary } from '../api.ts'
+import { ApiError, packagePath, type ApiClient, type ExploreVersion, type PackageDetail, type RegistrySummary, type WhoAmI } from '../api.ts'
 import { exploreHref } from '../router.ts'
 import '../components/slot-host.ts'
 
@@ -48,6 +48,11 @@ export class BhPackagePage extends LitElement {
     .fw .tip dd { margin: 0; }
     .fw:hover .tip, .fw:focus-within .tip { display: block; }
     .fw .badge[tabindex] { cursor: help; }
+    .block-form { display: flex; gap: 0.35rem; align-items: center; }
+    .block-form input { height: 1.85rem; width: 9rem; font-size: 0.82rem; }
+    td.actions { text-align: right; white-space: nowrap; }
+    /* The firewall tooltip must not be clipped by the table's scroll box (the table fits the card). */
+    .versions .table-wrap { overflow: visible; }
     .counts { display: flex; gap: 1.25rem; font-size: 0.85rem; color: var(--bh-muted); }
     .counts b { color: var(--bh-text); font-variant-numeric: tabular-nums; }
     @media (max-width: 960px) {
@@ -56,6 +61,8 @@ export class BhPackagePage extends LitElement {
   `]
 
   @property({ attribute: false }) accessor api: ApiClient | undefined
+  /** The signed-in identity: admins get Block / Unblock on each version. */
+  @property({ attribute: false }) accessor session: WhoAmI | undefined
   @property() accessor registry = ''
   @property({ attribute: 'package-name' }) accessor packageName = ''
 
@@ -63,6 +70,9 @@ export class BhPackagePage extends LitElement {
   @state() accessor info: RegistrySummary | undefined
   @state() accessor error: { status: number; message: string } | undefined
   @state() accessor loading = false
+  /** The version whose block reason is being entered. */
+  @state() accessor blocking: string | undefined
+  @state() accessor actionError: string | undefined
   #seq = 0
 
   override willUpdate(changed: Map<PropertyKey, unknown>): void {
@@ -91,6 +101,32 @@ export class BhPackagePage extends LitElement {
     } finally {
       if (seq === this.#seq) this.loading = false
     }
+  }
+
+  private async setBlocked(v: ExploreVersion, block: boolean, reason?: string): Promise<void> {
+    if (!this.api || !this.detail) return
+    try {
+      const ref = { registry: this.detail.registry, name: this.detail.name, version: v.version }
+      await this.api.send('POST', block ? '/api/v1/admin/packages/block' : '/api/v1/admin/packages/unblock', block ? { ...ref, ...(reason ? { reason } : {}) } : ref)
+      this.blocking = undefined
+      this.actionError = undefined
+      await this.load()
+    } catch (err) {
+      this.actionError = err instanceof ApiError ? err.message : String(err)
+    }
+  }
+
+  private actions(v: ExploreVersion): unknown {
+    if (v.firewall.status === 'blocked') return html`<button class="btn small" data-action="unblock" @click=${() => this.setBlocked(v, false)}>Unblock</button>`
+    if (this.blocking === v.version) {
+      return html`<form class="block-form" @submit=${(e: Event) => {
+        e.preventDefault()
+        void this.setBlocked(v, true, ((e.target as HTMLFormElement).elements.namedItem('reason') as HTMLInputElement).value.trim())
+      }}><input name="reason" type="text" placeholder="Reason" aria-label="Reason" autocomplete="off">
+        <button class="btn small danger" type="submit" data-action="confirm-block">Block</button>
+        <button class="btn small ghost" type="button" @click=${() => (this.blocking = undefined)}>Cancel</button></form>`
+    }
+    return html`<button class="btn small" data-action="block" @click=${() => (this.blocking = v.version)}>Block…</button>`
   }
 
   private firewall(v: ExploreVersion): unknown {
@@ -147,6 +183,7 @@ export class BhPackagePage extends LitElement {
     const sources = new Set(d.versions.map((v) => v.source))
     const source = sources.size === 2 ? 'both' : sources.has('local') ? 'local' : 'proxied'
     const downloads = d.versions.reduce((a, v) => a + v.download_count, 0)
+    const admin = this.session?.role === 'admin'
     const blocked = d.versions.filter((v) => v.firewall.status === 'blocked').length
     const registry = this.info
       ? { name: this.info.name, type: this.info.type, mode: this.info.mode, url: new URL(this.info.url, location.origin).href }
@@ -165,12 +202,13 @@ export class BhPackagePage extends LitElement {
       </div>
       ${d.upstream_unavailable ? html`<p class="notice warn" role="status" style="margin-bottom:1rem">${icons.alert()} The database is unreachable and this package was not cached: versions cannot be shown right now.</p>` : nothing}
       <div class="layout">
-        <section class="card" aria-label="Versions">
+        <section class="card versions" aria-label="Versions">
           <div class="card-header"><h2>Versions</h2></div>
+          ${this.actionError ? html`<p class="notice error" role="alert" style="margin:0.75rem 1rem 0">${this.actionError}</p>` : nothing}
           ${d.versions.length === 0
             ? html`<div class="state"><h3>No versions to show</h3><p>${d.gate.beta_member ? 'No version of this package is known yet.' : 'Only pre-release versions exist, and they are hidden from you.'}</p></div>`
             : html`<div class="table-wrap"><table class="responsive">
-              <thead><tr><th>Version</th><th>Source</th><th>Firewall</th><th class="num">Downloads</th><th>Last accessed</th><th>Published</th></tr></thead>
+              <thead><tr><th>Version</th><th>Source</th><th>Firewall</th><th class="num">Downloads</th><th>Last accessed</th><th>Published</th>${admin ? html`<th><span class="sr-only">Actions</span></th>` : nothing}</tr></thead>
               <tbody>${d.versions.map((v) => html`<tr data-version=${v.version}>
                 <td class="version ${v.is_prerelease ? 'pre' : ''}" data-label="Version">${v.version}${v.is_prerelease ? html`<span class="badge prerelease">pre-release</span>` : nothing}</td>
                 <td data-label="Source"><span class="badge ${v.source}">${v.source === 'local' ? 'Local' : 'Proxied'}</span></td>
@@ -178,6 +216,7 @@ export class BhPackagePage extends LitElement {
                 <td class="num" data-label="Downloads">${count(v.download_count)}</td>
                 <td data-label="Last accessed"><span title=${dateTime(v.last_accessed)}>${relative(v.last_accessed)}</span></td>
                 <td data-label="Published"><span title=${dateTime(v.published_at)}>${v.published_at ? dateTime(v.published_at).slice(0, 10) : '—'}</span></td>
+                ${admin ? html`<td class="actions">${this.actions(v)}</td>` : nothing}
               </tr>`)}</tbody>
             </table></div>`}
         </section>

@@ -3,11 +3,13 @@
  * every page of the web UI, set by administrators (and by a configuration reload while it runs).
  *
  * @remarks
- * Storage follows `[cache] type`: `memory` keeps it in the process (not shared across replicas);
- * `postgres` keeps it in the `system_kv` table so every replica shows the same message. `redis` uses
- * the database too until a Redis client is part of the kernel: still shared by every replica.
+ * Storage follows `[cache] type` (seed "High-availability banner propagation"): `memory` keeps it in
+ * the process (not shared across replicas); `redis` keeps it under the key
+ * `<key_prefix>system:banner` (`batlehub:system:banner` by default); `postgres` in the `system_kv`
+ * table. With either shared store every replica shows the same message.
  */
 import Type from 'typebox'
+import { Redis } from 'ioredis'
 import type { Clock, LoggerService } from '@batlehub/sdk'
 import { SystemKv } from '../db/entities.ts'
 import type { Database } from '../db/orm.ts'
@@ -23,10 +25,11 @@ export interface Banner {
 }
 
 export interface BannerStore {
-  readonly kind: 'memory' | 'database'
+  readonly kind: 'memory' | 'database' | 'redis'
   get(): Promise<Banner | null>
   set(banner: Banner): Promise<void>
   clear(): Promise<void>
+  close?(): Promise<void>
 }
 
 export class MemoryBannerStore implements BannerStore {
@@ -51,8 +54,7 @@ export class DatabaseBannerStore implements BannerStore {
   constructor(private readonly db: Database) {}
   async get(): Promise<Banner | null> {
     const row = await this.db.em().findOne(SystemKv, { key: KEY })
-    const v = row?.value as Partial<Banner> | undefined
-    return v && typeof v.message === 'string' ? (v as Banner) : null
+    return parseBanner(row?.value ?? null)
   }
   async set(banner: Banner): Promise<void> {
     await this.db.em().upsert(SystemKv, { key: KEY, value: banner, updatedAt: new Date() }, {
@@ -64,13 +66,72 @@ export class DatabaseBannerStore implements BannerStore {
   }
 }
 
-export function createBannerStore(cacheType: 'memory' | 'redis' | 'postgres', db: Database): BannerStore {
-  return cacheType === 'memory' ? new MemoryBannerStore() : new DatabaseBannerStore(db)
+function parseBanner(v: unknown): Banner | null {
+  const b = v as Partial<Banner> | null
+  return b && typeof b.message === 'string' && typeof b.level === 'string' ? (b as Banner) : null
+}
+
+/** The banner in Redis, shared by every replica using the same Redis and key prefix. */
+export class RedisBannerStore implements BannerStore {
+  readonly kind = 'redis' as const
+  private constructor(private readonly client: Redis, private readonly key: string) {}
+
+  /** Connects; rejects when Redis cannot be reached (start-up fails, like the policy store). */
+  static async connect(url: string, prefix: string): Promise<RedisBannerStore> {
+    const client = new Redis(url, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: 2000,
+      connectTimeout: 5000,
+      retryStrategy: (times) => Math.min(times * 100, 2000),
+    })
+    // Errors surface on the commands; an unhandled 'error' event would crash the process.
+    client.on('error', () => {})
+    try {
+      await client.connect()
+    } catch (err) {
+      client.disconnect()
+      throw new Error(`banner store: cannot connect to Redis: ${(err as Error).message}`, { cause: err })
+    }
+    return new RedisBannerStore(client, `${prefix}system:banner`)
+  }
+
+  async get(): Promise<Banner | null> {
+    const raw = await this.client.get(this.key)
+    if (!raw) return null
+    try {
+      return parseBanner(JSON.parse(raw))
+    } catch {
+      return null
+    }
+  }
+  async set(banner: Banner): Promise<void> {
+    await this.client.set(this.key, JSON.stringify(banner))
+  }
+  async clear(): Promise<void> {
+    await this.client.del(this.key)
+  }
+  async close(): Promise<void> {
+    await this.client.quit().catch(() => this.client.disconnect())
+  }
+}
+
+export async function createBannerStore(cache: { type: 'memory' | 'redis' | 'postgres'; url?: string; key_prefix: string }, db: Database): Promise<BannerStore> {
+  switch (cache.type) {
+    case 'redis':
+      if (!cache.url) throw new Error('cache.url is required when cache.type is "redis"')
+      return RedisBannerStore.connect(cache.url, cache.key_prefix)
+    case 'postgres':
+      return new DatabaseBannerStore(db)
+    default:
+      return new MemoryBannerStore()
+  }
 }
 
 /** The banner service the kernel exposes (the config reload sets and clears it too). */
 export class BannerService {
-  constructor(private readonly store: BannerStore, private readonly clock: Clock, private readonly log: LoggerService) {}
+  constructor(readonly store: BannerStore, private readonly clock: Clock, private readonly log: LoggerService) {}
 
   get(): Promise<Banner | null> {
     return this.store.get()

@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto'
 import {
-  BASE_URL_PLACEHOLDER, InputError, NotFoundError, UpstreamError,
-  type ArtifactRequest, type LoggerService, type MetadataEntry, type MetadataRequest, type ProxyCacheService,
+  BASE_URL_PLACEHOLDER, InputError, NotAllowedError, NotFoundError, UpstreamError,
+  type ArtifactCheck, type ArtifactRequest, type BlockedVersionInfo, type LoggerService, type MetadataEntry, type MetadataRequest, type ProxyCacheService,
   type RegistryHooks, type RegistryReply, type RegistryRequest,
 } from '@batlehub/sdk'
 import type { RegistryConfig } from '../config/schema.ts'
@@ -56,6 +56,11 @@ export interface RegistryCacheOptions {
   log: LoggerService
   /** The plugin's hooks (set once its setup returned). */
   hooks: () => RegistryHooks
+  /**
+   * The registry's download gate (blocklist, release-age gate; kernel/src/policy). Applied to every
+   * artifact request that names a version, so plugins get it for free.
+   */
+  policy?: { enforce(check: ArtifactCheck): void; blocked(name: string, version: string): BlockedVersionInfo | null }
 }
 
 function sha256(data: Buffer | string): string {
@@ -124,6 +129,7 @@ export class RegistryCache implements ProxyCacheService {
   readonly hooks: () => RegistryHooks
   private readonly prefix: string
   private readonly maxArtifactBytes: number
+  private readonly policy: RegistryCacheOptions['policy']
 
   constructor(private readonly m: CacheManager, o: RegistryCacheOptions) {
     this.name = o.config.name
@@ -132,6 +138,7 @@ export class RegistryCache implements ProxyCacheService {
     this.http = o.http
     this.log = o.log
     this.hooks = o.hooks
+    this.policy = o.policy
     this.prefix = `registries/${this.name}/`
     this.maxArtifactBytes = o.config.max_artifact_bytes ?? o.defaultMaxBytes
   }
@@ -414,6 +421,10 @@ export class RegistryCache implements ProxyCacheService {
 
   async artifact(req: ArtifactRequest, client: RegistryRequest): Promise<RegistryReply> {
     this.checkArtifactRequest(req)
+    // Policy before anything is read or fetched: a refused version is neither served nor cached.
+    if (req.version !== undefined && this.policy) {
+      this.policy.enforce({ identity: client.identity, name: req.name, version: req.version, publishedAt: req.publishedAt, ip: client.ip })
+    }
     const casKey = this.casKey(req.key)
     const extra = { ...(req.headers ?? {}) }
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -519,6 +530,9 @@ export class RegistryCache implements ProxyCacheService {
 
   async prefetch(req: ArtifactRequest): Promise<'fetched' | 'cached'> {
     this.checkArtifactRequest(req)
+    // Warming never fetches a blocked version (no client: the age gate is left to downloads).
+    const block = req.version !== undefined ? this.policy?.blocked(req.name, req.version) : null
+    if (block) throw new NotAllowedError(`version ${req.version} of ${req.name} is blocked on this registry${block.reason ? `: ${block.reason}` : ''}`)
     const casKey = this.casKey(req.key)
     if (await this.cas.head(casKey)) return 'cached'
     const fetch: ArtifactFetch = this.m.artifactFetch(this, casKey, req)

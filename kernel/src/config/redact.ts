@@ -10,7 +10,7 @@
  */
 import type { TObject } from 'typebox'
 import {
-  CacheConfig, DatabaseConfig, IpBlockingConfig, LoggingConfig, OtelConfig, PluginsConfig,
+  AuditConfig, CacheConfig, DatabaseConfig, IpBlockingConfig, LoggingConfig, OtelConfig, PluginsConfig, RateLimitConfig,
   RegistryKernelConfig, ServerConfig, StorageConfig,
   type HubConfig, type PluginCatalog,
 } from './schema.ts'
@@ -90,6 +90,7 @@ export function redactByName(value: unknown): unknown {
 const sections: Record<string, object> = {
   server: ServerConfig, database: DatabaseConfig, storage: StorageConfig, cache: CacheConfig,
   plugins: PluginsConfig, logging: LoggingConfig, otel: OtelConfig, ip_blocking: IpBlockingConfig,
+  rate_limit: RateLimitConfig, audit: AuditConfig,
 }
 
 /**

@@ -83,6 +83,10 @@ export const ServerConfig = Type.Object({
   cors_allowed_origins: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Origins allowed by CORS' }),
   public_url: Type.Optional(HttpUrl('External base URL used to build links when the hub runs behind a proxy')),
   trust_proxy: Type.Boolean({ default: false, description: 'Believe X-Forwarded-For/-Proto/-Host' }),
+  trust_proxy_hops: Type.Integer({
+    minimum: 1, default: 1,
+    description: 'With trust_proxy: how many proxies stand in front of the hub; the client address is the X-Forwarded-For entry that many places from the right',
+  }),
   max_body_bytes: Type.Integer({ minimum: 1, default: 268435456, description: 'Largest request body accepted' }),
   upstream_timeout_secs: Type.Integer({ minimum: 1, default: 30, description: 'Timeout of one upstream request' }),
   data_dir: Type.String({ minLength: 1, default: './data', description: 'Base directory of the default database file and storage' }),
@@ -158,6 +162,7 @@ export const CacheConfig = Type.Object({
     errorMessage: { pattern: 'must be a redis:// or rediss:// URL' },
     description: 'Redis URL (required for redis)',
   })),
+  key_prefix: Type.String({ default: 'batlehub:', description: 'Prefix of every Redis key the hub writes (several hubs can share one Redis)' }),
 }, { additionalProperties: false, default: {} })
 export type CacheConfig = Static<typeof CacheConfig>
 
@@ -186,6 +191,43 @@ export const IpBlockingConfig = Type.Object({
   trigger_on_status: Type.Array(Type.Integer({ minimum: 100, maximum: 599 }), { default: [429, 401] }),
 }, { additionalProperties: false, default: {} })
 export type IpBlockingConfig = Static<typeof IpBlockingConfig>
+
+// ---------------------------------------------------------------------------------------------
+// [rate_limit], [audit] (policy engine; no seed keys exist, designed in the seed's style)
+// ---------------------------------------------------------------------------------------------
+
+/** `[[rate_limit.groups]]`: a limit for callers in matching groups (RBAC-style globs). */
+export const RateLimitGroupConfig = Type.Object({
+  group: Type.String({ minLength: 1, description: 'Group id or glob (`*` matches any run of characters), as in [registries.rbac]' }),
+  limit: Type.Integer({ minimum: 0, description: 'Requests per window; 0 = unlimited' }),
+  shared: Type.Boolean({ default: false, description: 'One budget for every member of the group (a shared CI-bot bucket) instead of one per member' }),
+}, { additionalProperties: false })
+export type RateLimitGroupConfig = Static<typeof RateLimitGroupConfig>
+
+export const RateLimitLimitsConfig = Type.Object({
+  anonymous: Type.Integer({ minimum: 0, default: 300, description: 'Per client address; 0 = unlimited' }),
+  user: Type.Integer({ minimum: 0, default: 1200, description: 'Per user; 0 = unlimited' }),
+  admin: Type.Integer({ minimum: 0, default: 0, description: 'Per admin; 0 = unlimited' }),
+}, { additionalProperties: false, default: {} })
+export type RateLimitLimitsConfig = Static<typeof RateLimitLimitsConfig>
+
+export const RateLimitConfig = Type.Object({
+  enabled: Type.Boolean({ default: false }),
+  window_secs: Type.Integer({ minimum: 1, default: 60, description: 'Length of the fixed window' }),
+  enforcement: Type.Enum(['block', 'warn'], { default: 'block', description: 'block: 429 past the limit; warn: serve and flag' }),
+  limits: RateLimitLimitsConfig,
+  groups: Type.Array(RateLimitGroupConfig, {
+    default: [],
+    errorMessage: { type: 'must be an array of tables (write [[rate_limit.groups]])' },
+  }),
+}, { additionalProperties: false, default: {} })
+export type RateLimitConfig = Static<typeof RateLimitConfig>
+
+export const AuditConfig = Type.Object({
+  enabled: Type.Boolean({ default: true, description: 'Record every allow and deny decision' }),
+  retention_days: Type.Integer({ minimum: 0, default: 90, description: 'Entries older than this are purged; 0 keeps them forever' }),
+}, { additionalProperties: false, default: {} })
+export type AuditConfig = Static<typeof AuditConfig>
 
 // ---------------------------------------------------------------------------------------------
 // [[auth]]
@@ -365,6 +407,8 @@ const kernelSections = {
   logging: LoggingConfig,
   otel: OtelConfig,
   ip_blocking: IpBlockingConfig,
+  rate_limit: RateLimitConfig,
+  audit: AuditConfig,
 }
 
 /**
@@ -427,6 +471,8 @@ export type HubConfig = DeepReadonly<{
   logging: LoggingConfig
   otel: OtelConfig
   ip_blocking: IpBlockingConfig
+  rate_limit: RateLimitConfig
+  audit: AuditConfig
 }> & {
   readonly auth: readonly AuthConfig[]
   readonly registries: readonly RegistryConfig[]

@@ -214,6 +214,8 @@ function validate(raw: unknown, catalog: PluginCatalog, options: ValidateOptions
     logging: top['logging'],
     otel: top['otel'],
     ip_blocking: top['ip_blocking'],
+    rate_limit: top['rate_limit'],
+    audit: top['audit'],
     auth,
     registries,
   } as unknown as MutableConfig

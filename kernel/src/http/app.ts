@@ -21,6 +21,22 @@ export function isClientAbort(err: unknown): boolean {
   return typeof e?.code === 'string' && (CLIENT_GONE.has(e.code) || e.code.startsWith('HPE_'))
 }
 
+/**
+ * The request-level policy (kernel/src/policy): IP blocks before authentication, rate limits after
+ * it, violation counting after the response.
+ */
+export interface RequestPolicy {
+  /** Throws (403, `X-Block-Expires`) when the address is blocked. */
+  checkIp(ip: string, registry: string | undefined): void
+  /**
+   * Counts the request; resolves with headers to send, or rejects with 429. Null (no promise, no
+   * await) when rate limiting is off.
+   */
+  rateLimit(identity: Identity, ip: string, registry: string | undefined): Promise<Record<string, string> | null> | null
+  /** Sees every response status (violations for automatic IP blocking). */
+  observe(ip: string, status: number): void
+}
+
 export interface AppDeps {
   log: Logger
   metrics: Metrics
@@ -30,9 +46,16 @@ export interface AppDeps {
   hosts: () => ReadonlyMap<string, RegistryHost>
   health: () => Promise<{ ok: boolean; checks: Record<string, unknown> }>
   trustProxy: boolean
+  /**
+   * With trustProxy: how many proxies stand in front of the hub. The client address is the
+   * X-Forwarded-For entry that many places from the right: the entries further left were written
+   * by the client and prove nothing.
+   */
+  trustProxyHops?: number
   accessLog: boolean
   /** The web UI (history fallback, assets, plugin UI modules); it never answers /api, /proxy or system paths. */
   ui?: (ctx: Context, next: Next) => Promise<void>
+  policy?: RequestPolicy
 }
 
 function causeChain(err: unknown): unknown {
@@ -42,7 +65,8 @@ function causeChain(err: unknown): unknown {
 }
 
 export function createApp(deps: AppDeps): Koa {
-  const app = new Koa({ proxy: deps.trustProxy })
+  // X-Forwarded-For is believed only with server.trust_proxy (never by default).
+  const app = new Koa({ proxy: deps.trustProxy, maxIpsCount: deps.trustProxy ? deps.trustProxyHops ?? 1 : 0 })
   // TOOLCHAIN §5: a client that disconnects during a streamed body makes Koa report EPIPE and friends.
   app.on('error', (err: unknown, ctx?: Context) => {
     if (isClientAbort(err)) return
@@ -71,6 +95,7 @@ export function createApp(deps: AppDeps): Koa {
     } catch (err) {
       writeError(ctx, err, deps)
     } finally {
+      deps.policy?.observe(ctx.ip, ctx.status)
       // A request body left unread (refused early: too large, bad checksum, no permission) would
       // corrupt the next request on a kept-alive connection: drain it and close the connection.
       if (!ctx.req.complete && !ctx.req.destroyed) {
@@ -93,27 +118,43 @@ export function createApp(deps: AppDeps): Koa {
 
   app.use(system.routes())
 
-  // Identity for the API and the registries.
+  // Identity for the API and the registries, with the request-level policy around it: a blocked
+  // address is refused before its credentials are even looked at (seed "IP-Based Blocking"), and
+  // the rate limit counts the authenticated caller.
   app.use(async (ctx: Context, next: Next) => {
-    if (ctx.path.startsWith('/proxy/')) {
+    const proxied = ctx.path.startsWith('/proxy/')
+    let host: RegistryHost | undefined
+    let name: string | undefined
+    let below = '/'
+    if (proxied) {
       const rest = ctx.path.slice('/proxy/'.length)
       const slash = rest.indexOf('/')
-      const name = slash === -1 ? rest : rest.slice(0, slash)
-      const host = deps.hosts().get(name)
-      if (!host) throw new NotFoundError(`no registry named ${JSON.stringify(name)}`)
-      ctx.state.registry = name
-      ctx.state.host = host
-      ctx.state.identity = await deps.auth.identify(ctx)
+      name = slash === -1 ? rest : rest.slice(0, slash)
+      host = deps.hosts().get(name)
+      if (host) {
+        ctx.state.registry = name
+        ctx.state.host = host
+      }
       // Registry paths are relative to the mount; "/proxy/npm" itself is the mount's root.
-      const below = slash === -1 ? '/' : rest.slice(slash)
+      below = slash === -1 ? '/' : rest.slice(slash)
+    }
+    deps.policy?.checkIp(ctx.ip, name)
+    if (proxied && !host) throw new NotFoundError(`no registry named ${JSON.stringify(name)}`)
+    if (!proxied && !ctx.path.startsWith('/api/')) {
+      await next()
+      return
+    }
+    const identity = await deps.auth.identify(ctx)
+    ctx.state.identity = identity
+    const counting = deps.policy?.rateLimit(identity, ctx.ip, name)
+    if (counting) {
+      const headers = await counting
+      if (headers) ctx.set(headers)
+    }
+    if (host) {
       await host.dispatch(ctx, below, async () => {
         throw new NotFoundError(`no ${ctx.method} route for ${below} in registry ${name}`)
       })
-      return
-    }
-    if (ctx.path.startsWith('/api/')) {
-      ctx.state.identity = await deps.auth.identify(ctx)
-      await next()
       return
     }
     await next()

@@ -24,6 +24,8 @@ export interface RegistryHostOptions {
   defaultBodyLimit: number
   /** Absolute base of the hub (`public_url`), or undefined to derive it from each request. */
   publicUrl?: string
+  /** Told about every RBAC refusal (the audit log). */
+  onDenied?: (identity: Identity, permission: Permission, ip: string | null, err: unknown) => void
   /** Temporary files of request bodies (`req.body.spool()`). */
   spoolDir?: string
 }
@@ -70,12 +72,13 @@ export class RegistryHost {
   }
 
   /** Checks a permission, answering 401 for anonymous callers and 403 for known ones. */
-  assert(identity: Identity, permission: Permission): void {
+  assert(identity: Identity, permission: Permission, ip: string | null = null): void {
     if (this.rbac.can(identity, permission)) return
-    if (identity.role === 'anonymous') {
-      throw new AuthenticationError(`authentication required: ${permission} on registry ${this.info.name}`, { headers: { 'www-authenticate': WWW_AUTHENTICATE } })
-    }
-    throw new NotAllowedError(`${identity.userId} lacks ${permission} on registry ${this.info.name}`)
+    const err = identity.role === 'anonymous'
+      ? new AuthenticationError(`authentication required: ${permission} on registry ${this.info.name}`, { headers: { 'www-authenticate': WWW_AUTHENTICATE } })
+      : new NotAllowedError(`${identity.userId} lacks ${permission} on registry ${this.info.name}`)
+    this.o.onDenied?.(identity, permission, ip, err)
+    throw err
   }
 
   /** Routes a request whose path below the mount is `rest`. Returns false when no route matched. */
@@ -106,7 +109,7 @@ export class RegistryHost {
       if (writes && permission === 'releases:write' && !this.definition.capabilities.publish) {
         throw new NotImplementedError(`registry type ${this.info.type} does not support publishing`)
       }
-      if (permission) this.assert(identity, permission)
+      if (permission) this.assert(identity, permission, ctx.ip)
       const controller = new AbortController()
       // A request emits 'close' once its body is consumed too: only an incomplete body, or a
       // response closed before it finished, means the client went away.

@@ -8,7 +8,7 @@ import type { Accounting } from '../cache/accounting.ts'
 import type { Database } from '../db/orm.ts'
 import type { StorageManager } from '../storage/manager.ts'
 import { PackageCache } from './package-cache.ts'
-import { LocalStore } from './store.ts'
+import { LocalStore, type LocalStoreOptions } from './store.ts'
 
 export { LocalStore, VISIBILITIES, type Visibility, type ClaimInfo } from './store.ts'
 export { localFileKey, keySegment, checkFilename } from './names.ts'
@@ -38,7 +38,7 @@ export class LocalStores {
    * The store of one registry instance. `normalizer` returns the plugin's `normalizeName` hook at
    * call time: the hook only exists after the plugin's setup returned.
    */
-  create(r: RegistryConfig, normalizer: () => ((name: string) => string) | undefined): LocalStore {
+  create(r: RegistryConfig, normalizer: () => ((name: string) => string) | undefined, policy?: LocalStoreOptions['policy']): LocalStore {
     const store = new LocalStore({
       registry: r.name,
       mode: r.mode,
@@ -53,6 +53,7 @@ export class LocalStores {
       accounting: this.o.accounting,
       packageCache: this.packageCache,
       normalizer,
+      policy,
     })
     this.stores.set(r.name, store)
     return store

@@ -16,7 +16,7 @@ import { randomInt } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/sql'
 import {
   AuthenticationError, ConflictError, InputError, NotAllowedError, NotFoundError, PayloadTooLargeError,
-  type Clock, type CoreEvents, type EventActor, type EventBus, type Identity, type LocalFileInfo, type LocalPackageInfo,
+  type ArtifactCheck, type Clock, type CoreEvents, type EventActor, type EventBus, type Identity, type LocalFileInfo, type LocalPackageInfo,
   type LocalStoreService, type LocalVersionInfo, type LoggerService, type OwnerInfo, type PublishFile, type PublishInput,
   type PublishResult, type RegistryMode, type RegistryReply, type RegistryRequest,
 } from '@batlehub/sdk'
@@ -61,6 +61,11 @@ export interface LocalStoreOptions {
   packageCache: PackageCache
   /** The plugin's `normalizeName` hook, looked up at call time (it exists only after setup). */
   normalizer: () => ((name: string) => string) | undefined
+  /**
+   * The registry's download gate (blocklist, release-age gate; kernel/src/policy): throws 403 and
+   * records the decision. Applied in serveFile so every plugin gets it for free.
+   */
+  policy?: { enforce(check: ArtifactCheck): void }
 }
 
 /** A namespace claim (seed: Team namespaces). */
@@ -747,6 +752,7 @@ export class LocalStore implements LocalStoreService {
     const found = await this.fileRow(name, version, filename, req.identity)
     if (!found) return null
     const { pkg, ver, file } = found
+    this.o.policy?.enforce({ identity: req.identity, name: pkg.name, version: ver.version, ip: req.ip, publishedAt: iso(ver.publishedAt) })
     const headers: Record<string, string> = { ...(options.headers ?? {}) }
     if (ver.signature && ver.signatureType) {
       headers['X-Artifact-Signature'] = ver.signature

@@ -36,6 +36,7 @@ import { DIGEST_ALGORITHMS, DigestStream, parseExpectations } from './digests.ts
 import { ifRangeHolds, noneMatch, notModifiedSince, parseRange } from './conditional.ts'
 import { isKeySegment, validateKey, validatePrefix } from './keys.ts'
 import { Lru } from './lru.ts'
+import { ByteLru } from '../util/byte-lru.ts'
 
 export interface CasOptions {
   backend: StorageBackend
@@ -47,6 +48,13 @@ export interface CasOptions {
    * instance invalidate their key at once; the TTL bounds staleness after writes by other replicas.
    */
   cacheTtlMs?: number
+  /**
+   * Memory for the bytes of small blobs served by `serve()`, in bytes; default 64 MiB, 0 disables it.
+   * Blobs are immutable (their key is their sha256), so the copy never goes stale.
+   */
+  smallBlobCacheBytes?: number
+  /** Largest blob kept in that memory; default 256 KiB (nearly every npm tarball, index file, POM). */
+  smallBlobMaxBytes?: number
   log?: LoggerService
 }
 
@@ -123,6 +131,12 @@ export class Cas {
   readonly db: Database
   private readonly log: LoggerService
   private readonly cache: Lru<string, Ref>
+  /**
+   * Bytes of hot small blobs by sha256: a cached download then costs no file-system round trip
+   * (open, stat, read and close each go through libuv's thread pool, which saturates first).
+   */
+  private readonly small: ByteLru<string, Buffer>
+  private readonly smallMax: number
   /** Bumped by every invalidation, so that a read racing a write never caches the old mapping. */
   private generation = 0
   private readonly blobs: string
@@ -135,6 +149,8 @@ export class Cas {
     this.db = options.db
     this.log = options.log ?? silentLog
     this.cache = new Lru(options.cacheSize ?? 10_000, options.cacheTtlMs ?? 10_000)
+    this.small = new ByteLru(options.smallBlobCacheBytes ?? 64 * 1024 * 1024, (b) => b.length)
+    this.smallMax = options.smallBlobCacheBytes === 0 ? -1 : options.smallBlobMaxBytes ?? 256 * 1024
     const pg = this.db.dialect === 'postgresql'
     this.blobs = qualified(this.db, 'storage_blobs')
     this.refs = qualified(this.db, 'storage_refs')
@@ -549,6 +565,25 @@ export class Cas {
     headers['content-length'] = String(length)
     if (span) headers['content-range'] = `bytes ${span.start}-${span.end}/${ref.size}`
     if (req.method === 'HEAD') return { status, headers, body: null }
+
+    if (ref.size <= this.smallMax && ref.size > 0) {
+      let bytes = this.small.get(ref.sha256)
+      if (!bytes) {
+        const whole = await this.open(key)
+        if (!whole) return null
+        if (whole.ref.sha256 !== ref.sha256) {
+          whole.body.destroy()
+          return this.serve(options)
+        }
+        const chunks: Buffer[] = []
+        for await (const c of whole.body) chunks.push(c as Buffer)
+        bytes = Buffer.concat(chunks)
+        if (bytes.length !== ref.size) throw new Error(`blob ${ref.sha256} has ${bytes.length} bytes, ${ref.size} expected`)
+        this.small.set(ref.sha256, bytes)
+      }
+      // Still a stream, as every serve() body is; one chunk, no file-system work.
+      return { status, headers, body: Readable.from([span ? bytes.subarray(span.start, span.end + 1) : bytes], { objectMode: false }) }
+    }
 
     const opened = await this.open(key, span ?? undefined)
     if (!opened) return null

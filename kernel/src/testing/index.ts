@@ -17,6 +17,7 @@ import type {
 import { Kernel } from '../kernel.ts'
 import type { LogLevel } from '../log/logger.ts'
 import { testDatabaseSettings } from './db.ts'
+import type { DatabaseSettings } from '../db/orm.ts'
 
 export { testDialects, openTestDatabase, testDatabaseSettings } from './db.ts'
 
@@ -66,6 +67,8 @@ function toResponse(status: number, headers: Headers, body: Buffer): TestRespons
 export interface KernelTestHandle extends TestKernel {
   /** The kernel itself, for kernel-internal tests. */
   readonly kernel: Kernel
+  /** The database this kernel uses (pass the handle as `databaseOf` to start a second replica on it). */
+  readonly databaseSettings: DatabaseSettings
 }
 
 export interface KernelTestOptions extends TestKernelOptions {
@@ -73,12 +76,19 @@ export interface KernelTestOptions extends TestKernelOptions {
   /** Capture the kernel's JSON log lines (kernel-internal tests). */
   logDestination?: NodeJS.WritableStream
   logLevel?: LogLevel
+  /**
+   * Run on the database of another test kernel (a second replica): the same SQLite file or
+   * PostgreSQL schema. The other kernel owns it and removes it when it closes.
+   */
+  databaseOf?: KernelTestHandle
 }
 
 export async function createTestKernel(options: KernelTestOptions = {}): Promise<KernelTestHandle> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bh-kernel-'))
-  const dialect = options.database ?? (process.env.BATLEHUB_TEST_DATABASE as 'sqlite' | 'postgresql' | undefined) ?? 'sqlite'
-  const db = await testDatabaseSettings(dialect)
+  const dialect = options.databaseOf?.databaseSettings.type ?? options.database ?? (process.env.BATLEHUB_TEST_DATABASE as 'sqlite' | 'postgresql' | undefined) ?? 'sqlite'
+  const db = options.databaseOf
+    ? { settings: options.databaseOf.databaseSettings, cleanup: async () => {} }
+    : await testDatabaseSettings(dialect)
   const adminToken = `admin-${randomBytes(12).toString('hex')}`
   const userToken = `user-${randomBytes(12).toString('hex')}`
   const defaults: Record<string, unknown> = {
@@ -119,6 +129,7 @@ export async function createTestKernel(options: KernelTestOptions = {}): Promise
   let closed = false
   return {
     kernel,
+    databaseSettings: db.settings,
     url,
     adminToken: effectiveAdmin,
     userToken,

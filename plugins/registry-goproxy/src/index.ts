@@ -8,6 +8,7 @@ import { GoproxyConfig } from './config.ts'
 import { compareVersions, escapePath, latestOf } from './module.ts'
 import { parseGoPath, type GoPath } from './paths.ts'
 import { publishModuleZip } from './upload.ts'
+import { filterCachedList, filterList } from './policy.ts'
 
 export const goproxyRegistry = defineRegistryPlugin({
   id: 'goproxy',
@@ -80,14 +81,18 @@ export const goproxyRegistry = defineRegistryPlugin({
         if (mode === 'proxy') {
           const entry = await upstream('list', p.module)
           if (!entry) throw notFound(p)
-          return ctx.cache.serveMetadata(entry, req)
+          // Policy: versions the caller may not download are left out (unchanged lists as cached).
+          const filtered = filterCachedList(ctx, req.identity, p.module, entry.body)
+          return filtered === null ? ctx.cache.serveMetadata(entry, req) : text(filtered)
         }
         const all = await versionsOf(p, req)
         if (!all) throw notFound(p)
-        return text(all.versions.map((v) => `${v}\n`).join(''))
+        return text(filterList(ctx, req.identity, p.module, all.versions, all.local).map((v) => `${v}\n`).join(''))
       }
 
       if (p.kind === 'latest') {
+        // Policy: deny_latest refuses exactly `@latest` (seed "Deny latest tag").
+        await ctx.policy.checkArtifact({ identity: req.identity, name: p.module, requestedTag: '@latest', ip: req.ip, action: 'metadata' })
         if (mode === 'proxy') {
           const entry = await upstream('latest', p.module)
           if (!entry) throw notFound(p)

@@ -15,6 +15,7 @@ import {
 } from './metadata.ts'
 import { keyPath, keySegment, tarballFile, type PackageName } from './names.ts'
 import { sriDigest } from './publish.ts'
+import { NpmPolicy } from './policy.ts'
 
 type Json = Record<string, any>
 
@@ -29,6 +30,8 @@ const VARY = { vary: 'Accept, Authorization' }
 export class NpmService {
   readonly ctx: RegistryContext<NpmConfig>
   readonly indexes: TarballIndexes
+  /** Version filtering by the kernel's policy engine (blocklist, age gate, deny_latest). */
+  readonly policy: NpmPolicy
   /** Rendered local packuments: `{form}\0{name}` → { rev, entry }. */
   private readonly localRenders = new Map<string, { rev: string; entry: MetadataEntry }>()
   /** Stored packument bodies already folded into the tarball index. */
@@ -39,6 +42,7 @@ export class NpmService {
   constructor(ctx: RegistryContext<NpmConfig>) {
     this.ctx = ctx
     this.indexes = createTarballIndexes({ records: ctx.records, maxPackages: ctx.config.index_cache_packages, log: ctx.log })
+    this.policy = new NpmPolicy(this)
   }
 
   get mode() {
@@ -106,14 +110,21 @@ export class NpmService {
 
   /** Answers a packument request: memoised bytes, no JSON parse on the hot path. */
   async servePackument(req: RegistryRequest, name: PackageName, form: PackumentForm): Promise<RegistryReply> {
-    const src = await this.source(name, req.identity)
+    const entry = await this.packumentEntry(name, form, req.identity, req.signal)
+    // Policy: versions this caller may not download are left out (the same entry when none are).
+    const served = await this.policy.entryFor(entry, name, form, req.identity, req.signal)
+    return this.ctx.cache.serveMetadata(served, req, { headers: VARY })
+  }
+
+  /** The cached packument of a name for this caller (upstream, local or merged), unfiltered. */
+  async packumentEntry(name: PackageName, form: PackumentForm, identity: Identity, signal?: AbortSignal): Promise<MetadataEntry> {
+    const src = await this.source(name, identity)
     if (src.kind === 'upstream') {
-      const entry = await this.upstreamPackument(name, form, req.signal)
+      const entry = await this.upstreamPackument(name, form, signal)
       if (!entry) throw new NotFoundError(`package ${name.name} not found`)
-      return this.ctx.cache.serveMetadata(entry, req, { headers: VARY })
+      return entry
     }
-    const entry = await this.localEntry(src, name, form, req.signal)
-    return this.ctx.cache.serveMetadata(entry, req, { headers: VARY })
+    return this.localEntry(src, name, form, signal)
   }
 
   /** The parsed packument of a name as a client would see it (version documents, dist-tags, hooks). */

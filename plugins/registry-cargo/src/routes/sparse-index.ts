@@ -7,6 +7,7 @@ import { NotFoundError, reply, type RegistryReply, type RegistryRequest } from '
 import { crateFilename } from '../local.ts'
 import { findVersion } from '../metadata.ts'
 import { crateFromIndexPath, isIndexableName, isSemver, versionKey } from '../names.ts'
+import { filterCachedIndex, filterIndexText } from '../policy.ts'
 import type { CargoService } from '../service.ts'
 
 const INDEX_TYPE = 'text/plain; charset=utf-8'
@@ -70,10 +71,15 @@ export function sparseIndexRoutes(service: CargoService): void {
       case 'local': {
         const body = service.localIndexBody(source)
         if (!body) throw notFound(name)
-        return conditional(req, body, INDEX_TYPE)
+        // Policy: blocked and too-young versions are left out for this caller.
+        return conditional(req, filterIndexText(ctx, req.identity, name, body), INDEX_TYPE)
       }
-      case 'upstream':
+      case 'upstream': {
+        // Policy: unchanged files keep the cache's memoised bytes; filtered ones get their own ETag.
+        const filtered = filterCachedIndex(ctx, req.identity, name, source.upstream.entry.body)
+        if (filtered !== null) return conditional(req, filtered, INDEX_TYPE)
         return ctx.cache.serveMetadata(source.upstream.entry, req, { contentType: INDEX_TYPE })
+      }
       default:
         throw notFound(name)
     }

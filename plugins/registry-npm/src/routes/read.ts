@@ -47,7 +47,10 @@ export function registerReadRoutes(svc: NpmService): void {
     }
     const ref = await svc.tarballRef(name, version, req.signal)
     if (!ref) throw new NotFoundError(`${name.name}@${version} not found`)
-    return svc.ctx.cache.artifact(svc.artifactRequest(name, version, ref), req)
+    // The kernel checks the download (blocklist, age gate); the publish time is looked up only
+    // when an age gate applies to this caller.
+    const publishedAt = await svc.policy.publishedAt(name, version, req.identity, req.signal)
+    return svc.ctx.cache.artifact({ ...svc.artifactRequest(name, version, ref), ...(publishedAt ? { publishedAt } : {}) }, req)
   }
 
   const packument = async (req: RegistryRequest, name: PackageName) => {
@@ -58,6 +61,13 @@ export function registerReadRoutes(svc: NpmService): void {
   const versionDoc = async (req: RegistryRequest, name: PackageName, spec: string) => {
     assertRead(svc, req)
     const doc = await svc.packumentDoc(name, 'full', req.identity, req.signal)
+    // Policy: `/{name}/latest` is refused under deny_latest; a refused version's document too.
+    const exact = typeof doc.versions === 'object' && doc.versions !== null && Object.hasOwn(doc.versions, spec)
+    const time = exact && typeof doc.time?.[spec] === 'string' ? doc.time[spec] as string : undefined
+    await svc.ctx.policy.checkArtifact({
+      identity: req.identity, name: name.name, ip: req.ip, action: 'metadata',
+      ...(exact ? { version: spec, ...(time ? { publishedAt: time } : {}) } : { requestedTag: spec }),
+    })
     const manifest = resolveSpec(doc, spec)
     if (!manifest) throw new NotFoundError(`version not found: ${name.name}@${spec}`)
     return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(manifest).replaceAll(BASE_URL_PLACEHOLDER, req.baseUrl) }

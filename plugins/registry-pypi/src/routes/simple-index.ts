@@ -7,6 +7,7 @@ import { isValidName, normalizeName } from '../names.ts'
 import { negotiate, renderProject, renderRootIndex, parseRootIndex, type SimpleProject } from '../simple.ts'
 import { localProject, mergeProjects } from '../local.ts'
 import { renderedReply, type PypiService } from '../service.ts'
+import { filterProject, renderFiltered } from '../policy.ts'
 
 const VARY = { vary: 'Accept' }
 
@@ -62,12 +63,21 @@ export function simpleIndexRoutes(svc: PypiService): void {
     const { format, contentType } = negotiate(req.header('accept'))
     const where = await svc.resolve(name, req.identity)
     if (where.local && !where.upstream) {
-      return renderedReply(req, renderProject(localProject(where.local, req.baseUrl), format), contentType, VARY)
+      const page = localProject(where.local, req.baseUrl)
+      // Policy: releases this caller may not download are left out.
+      return renderedReply(req, renderProject(filterProject(ctx, req.identity, name, page) ?? page, format), contentType, VARY)
     }
     if (!where.upstream) throw new NotFoundError(`Not Found: no project named ${name}`)
     if (!where.local) {
       const entry = await svc.upstream.projectPage(name, format, req.signal)
       if (!entry) throw new NotFoundError(`Not Found: no project named ${name}`)
+      // Policy: when a rule or block may apply, filter the parsed page (publish times come from the
+      // JSON form); otherwise serve the cached bytes untouched.
+      if (ctx.policy.mayFilter({ identity: req.identity, name })) {
+        const lookup = await svc.upstream.project(name, req.signal)
+        const filtered = lookup && filterProject(ctx, req.identity, name, lookup.project)
+        if (filtered) return renderedReply(req, renderFiltered(filtered, format).replaceAll(BASE_URL_PLACEHOLDER, req.baseUrl), contentType, VARY)
+      }
       return ctx.cache.serveMetadata(entry, req, { contentType, headers: VARY })
     }
     // Hybrid with hybrid_merge_upstream: local releases plus upstream releases the local package lacks.
@@ -77,6 +87,7 @@ export function simpleIndexRoutes(svc: PypiService): void {
     })
     let merged: SimpleProject = localProject(where.local, BASE_URL_PLACEHOLDER)
     if (lookup) merged = mergeProjects(merged, lookup.project)
+    merged = filterProject(ctx, req.identity, name, merged) ?? merged
     const body = renderProject(merged, format).replaceAll(BASE_URL_PLACEHOLDER, req.baseUrl)
     return renderedReply(req, body, contentType, VARY)
   }

@@ -1,0 +1,10 @@
+/** The policy engine: rules, blocklist, audit log, rate limiting, IP blocking. */
+export { PolicyEngine, type PolicyEngineOptions, type Actor, type VersionRef } from './engine.ts'
+export { RegistryPolicy } from './registry-policy.ts'
+export { CompiledRules, RULE, isLatestTag, type Decision, type RuleInput } from './rules.ts'
+export { Blocklist, type BlockInfo } from './blocklist.ts'
+export { AuditLog, type AuditRecord, type AuditEntryJson, type AuditFilter } from './audit.ts'
+export { RateLimiter, type RateLimitResult } from './rate-limit.ts'
+export { IpBlocker, normalizeIp, isValidIp } from './ip-block.ts'
+export { UlidFactory, ULID_PATTERN, ulidTime } from './ulid.ts'
+export { openSharedStore, MemoryStore, PostgresStore, RedisStore, type SharedStore, type IpBlockRecord } from './store/index.ts'
