@@ -4,6 +4,8 @@
  */
 import 'reflect-metadata'
 import { createServer, type Server } from 'node:http'
+import { existsSync, statSync } from 'node:fs'
+import { resolve, sep } from 'node:path'
 import type { AddressInfo, Socket } from 'node:net'
 import { container as rootContainer, type DependencyContainer } from 'tsyringe'
 import { SDK_VERSION, type ArchiveService, type AuthHooks, type AuthPluginDefinition, type Clock, type RegistryInfo, type RegistryPluginDefinition } from '@batlehub/sdk'
@@ -25,6 +27,14 @@ import { RegistryHost } from './http/registry-host.ts'
 import { createApp } from './http/app.ts'
 import { ApiRouter } from './api/api-router.ts'
 import { registerSystemApi } from './api/system.ts'
+import { registerExploreApi } from './api/explore.ts'
+import { BannerService, createBannerStore, registerBannerApi } from './api/banner.ts'
+import { registerSetupGuideApi } from './api/setup-guide.ts'
+import { registerDashboardApi, TrafficStats } from './api/dashboard.ts'
+import { registerUiApi } from './api/ui.ts'
+import { ExploreCache } from './explore/cache.ts'
+import { ExploreCatalog } from './explore/catalog.ts'
+import { createUiMiddleware, resolveUiDir, type PluginUiModule } from './http/static.ts'
 import { registerCacheAdminApi } from './api/admin-cache.ts'
 import { Accounting } from './cache/accounting.ts'
 import { CacheManager } from './cache/manager.ts'
@@ -116,6 +126,21 @@ export function catalogOf(plugins: readonly LoadedPlugin[]): PluginCatalog {
   return { registry, auth }
 }
 
+/** The `batlehub.ui` modules of loaded plugins; a path outside its package or missing is refused with a log line. */
+export function pluginUiModules(plugins: readonly LoadedPlugin[], log?: Logger): PluginUiModule[] {
+  const out: PluginUiModule[] = []
+  for (const p of plugins) {
+    if (!p.manifest.ui || !p.dir) continue
+    const entry = resolve(p.dir, p.manifest.ui)
+    if (!entry.startsWith(p.dir + sep) || !existsSync(entry) || !statSync(entry).isFile()) {
+      log?.error('plugin UI module ignored: not a file inside the plugin package', { plugin: p.packageName, ui: p.manifest.ui })
+      continue
+    }
+    out.push({ id: p.id, kind: p.kind, entry })
+  }
+  return out
+}
+
 export class Kernel {
   readonly container: DependencyContainer
   readonly hosts = new Map<string, RegistryHost>()
@@ -130,6 +155,14 @@ export class Kernel {
   localStores!: LocalStores
   /** Download accounting of proxied and local artifacts, written in batches; built during setup. */
   accounting!: Accounting
+  /** The explorer's query cache (flushed on publish and by `POST /api/v1/admin/explore/invalidate`). */
+  exploreCache!: ExploreCache
+  /** The global banner (the configuration reload sets and clears it too). */
+  banner!: BannerService
+  /** Cache hit/miss and bandwidth counters of the admin dashboard. */
+  traffic!: TrafficStats
+  /** Plugins that ship a browser module of UI contributions. */
+  uiModules: PluginUiModule[] = []
   /** How long in-flight requests may run on after close() before their connections are cut. */
   closeGraceMs = 5000
   /** Temporary files (request bodies, upstream spools) live here, inside the data directory. */
@@ -360,10 +393,45 @@ export class Kernel {
     registerPolicyApi(this.api, { engine: () => this.policy, config: () => this.config })
     registerCacheAdminApi(this.api, this.proxyCache)
     registerLocalAdminApi(this.api, { hosts: () => this.hosts, stores: localStores })
+    await this.setupUiApis()
     this.api.router.get('/api/v1/openapi.json', (ctx) => {
       ctx.type = 'application/json'
       ctx.body = JSON.stringify(this.openapi())
     })
+  }
+
+  /** Explorer, banner, setup guide, dashboard and the web UI's own endpoints. */
+  private async setupUiApis(): Promise<void> {
+    const hosts = () => [...this.hosts.values()]
+    const log = this.log.child({ component: 'explore' })
+    this.exploreCache = new ExploreCache(this.clock)
+    registerExploreApi(this.api, {
+      hosts,
+      catalog: new ExploreCatalog(this.db, {
+        // The local store decides who sees a `team` package; the explorer asks it.
+        teamVisible: async (registry, name, identity) => Boolean(await this.localStores.get(registry)?.getPackage(name, { identity })),
+      }),
+      cache: this.exploreCache,
+      log,
+      betaEnabled: (name) => this.config.registries.find((r) => r.name === name)?.beta_channel.enabled ?? false,
+      upstreamSearchTimeoutMs: Math.min(this.config.server.upstream_timeout_secs * 1000, 10_000),
+    })
+    // Seed: a publish clears that registry's explorer entries; yank, unyank, delete, block and
+    // unblock change what the catalog and the firewall column show, so they do too.
+    for (const event of ['core:package.published', 'core:package.yanked', 'core:package.unyanked', 'core:package.deleted', 'core:package.blocked', 'core:package.unblocked'] as const) {
+      this.bus.on(event, (e) => {
+        this.exploreCache.invalidate(e.registry)
+      }, { id: `explore-cache:${event}` })
+    }
+    const bannerStore = await createBannerStore(this.config.cache, this.db)
+    if (bannerStore.close) this.disposers.push(() => bannerStore.close!())
+    this.banner = new BannerService(bannerStore, this.clock, this.log.child({ component: 'banner' }))
+    registerBannerApi(this.api, { banner: () => this.banner })
+    registerSetupGuideApi(this.api, { hosts, publicUrl: this.config.server.public_url, log: this.log.child({ component: 'setup-guide' }) })
+    this.traffic = new TrafficStats(this.metrics, this.clock)
+    registerDashboardApi(this.api, { hosts, db: () => this.db, traffic: () => this.traffic })
+    this.uiModules = pluginUiModules(this.plugins.loaded, this.log)
+    registerUiApi(this.api, { plugins: () => this.uiModules, hosts })
   }
 
   openapi(): Record<string, unknown> {
@@ -406,6 +474,7 @@ export class Kernel {
       trustProxy: this.config.server.trust_proxy,
       trustProxyHops: this.config.server.trust_proxy_hops,
       accessLog: this.config.logging.access_log ?? true,
+      ui: createUiMiddleware({ dir: resolveUiDir(this.config.server.static_dir), plugins: this.uiModules, log: this.log.child({ component: 'ui' }) }),
       policy: this.policy,
     })
     const server = createServer(app.callback())

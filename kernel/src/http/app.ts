@@ -53,6 +53,8 @@ export interface AppDeps {
    */
   trustProxyHops?: number
   accessLog: boolean
+  /** The web UI (history fallback, assets, plugin UI modules); it never answers /api, /proxy or system paths. */
+  ui?: (ctx: Context, next: Next) => Promise<void>
   policy?: RequestPolicy
 }
 
@@ -160,6 +162,7 @@ export function createApp(deps: AppDeps): Koa {
 
   app.use(deps.api.router.routes())
   app.use(deps.api.router.allowedMethods())
+  if (deps.ui) app.use(deps.ui)
   return app
 }
 

@@ -1,0 +1,2 @@
+/** Entry of the web UI bundle. */
+import './app.ts'
