@@ -252,22 +252,7 @@ export class Cas {
         await pending.publish(target)
         wrote = true
       }
-      // Dedup check and publish outside any lock: the common path holds no row lock during I/O.
-      if (!(await this.backend.exists(target))) await publish()
-
-      const contentType = options.contentType ?? null
-      const now = this.now()
-      const released = await this.link({ key, sha256, size, contentType, now }, async () => {
-        // Called for a 0 → 1 reference with the blob row locked: a concurrent collection may have
-        // removed the object after the dedup check. The temporary copy is still there.
-        if (!(await this.backend.exists(target))) await publish()
-      })
-      this.invalidate(key)
-      for (const blob of released) await this.collect(blob.sha256, blob.size)
-      return {
-        key, size, sha256, ...(contentType ? { contentType } : {}),
-        createdAt: fromSqlTime(now).toISOString(), digests, deduplicated: !wrote,
-      }
+      return { ...(await this.publishAndLink(key, sha256, size, options.contentType, publish)), digests, deduplicated: !wrote }
     } catch (err) {
       // The transaction failed after this put wrote a new blob: remove it unless referenced.
       if (wrote) await this.collect(sha256, 0)
@@ -309,22 +294,29 @@ export class Cas {
       wrote = true
     }
     try {
-      if (!(await this.backend.exists(target))) await publish()
-      const contentType = options.contentType ?? null
-      const now = this.now()
-      const released = await this.link({ key, sha256, size, contentType, now }, async () => {
-        if (!(await this.backend.exists(target))) await publish()
-      })
-      this.invalidate(key)
-      for (const blob of released) await this.collect(blob.sha256, blob.size)
-      return {
-        key, size, sha256, ...(contentType ? { contentType } : {}),
-        createdAt: fromSqlTime(now).toISOString(), digests: { sha256 }, deduplicated: !wrote,
-      }
+      return { ...(await this.publishAndLink(key, sha256, size, options.contentType, publish)), digests: { sha256 }, deduplicated: !wrote }
     } catch (err) {
       if (wrote) await this.collect(sha256, 0)
       throw err
     }
+  }
+
+  /**
+   * The tail both writes share: publish the blob unless it exists (outside any lock, so the common
+   * path holds no row lock during I/O), link the key in the refcount transaction — publishing again
+   * if a concurrent collection removed the object after the dedup check (0 → 1 reference, blob row
+   * locked) — then collect whatever blob the key used to point at.
+   */
+  private async publishAndLink(key: string, sha256: string, size: number, contentType: string | undefined, publish: () => Promise<void>): Promise<Omit<CasPutResult, 'digests' | 'deduplicated'>> {
+    const target = blobKey(sha256)
+    if (!(await this.backend.exists(target))) await publish()
+    const now = this.now()
+    const released = await this.link({ key, sha256, size, contentType: contentType ?? null, now }, async () => {
+      if (!(await this.backend.exists(target))) await publish()
+    })
+    this.invalidate(key)
+    for (const blob of released) await this.collect(blob.sha256, blob.size)
+    return { key, size, sha256, ...(contentType ? { contentType } : {}), createdAt: fromSqlTime(now).toISOString() }
   }
 
   /** Streams the body through the hasher into the pending write; honours the abort signal. */
