@@ -1,7 +1,7 @@
 /**
  * Configuration loading and spec generation for CLI commands that do not start the server.
  */
-import { loadRawConfig, validateConfig } from './config/load.ts'
+import { loadRawConfig, validateLoadedConfig } from './config/load.ts'
 import type { HubConfig } from './config/schema.ts'
 import { catalogOf, loadPlugins, type PluginReport } from './kernel.ts'
 import { ApiRouter } from './api/api-router.ts'
@@ -20,7 +20,7 @@ export async function loadConfigForCli(configPath?: string): Promise<{ config: H
   const rawPlugins = (raw.raw as any)?.plugins
   const dirs: string[] = Array.isArray(rawPlugins?.dirs) ? rawPlugins.dirs.filter((d: unknown) => typeof d === 'string') : []
   const plugins = await loadPlugins({ dirs, cwd: (raw as any).baseDir ?? cwd, discover: true, extra: [] })
-  const config = validateConfig(raw.raw, catalogOf(plugins.loaded), { baseDir: (raw as any).baseDir ?? cwd })
+  const { config } = validateLoadedConfig({ ...raw, baseDir: (raw as any).baseDir ?? cwd }, catalogOf(plugins.loaded))
   return { config, source: raw.source, plugins }
 }
 

@@ -14,7 +14,7 @@ import { createRootLogger, Logger, type LogLevel } from './log/logger.ts'
 import { KernelEventBus } from './events/bus.ts'
 import { Metrics } from './metrics/metrics.ts'
 import { discoverPlugins, importPlugin, inlinePlugin, loadPluginDir, timeBoxedSetup, PluginLoadError, type LoadedPlugin } from './plugins/loader.ts'
-import { loadRawConfig, validateConfig } from './config/load.ts'
+import { loadRawConfig, validateLoadedConfig } from './config/load.ts'
 import { rbacGrants, type HubConfig, type PluginCatalog } from './config/schema.ts'
 import { openDatabase, type Database, type DatabaseSettings } from './db/orm.ts'
 import { Sql } from './db/sql.ts'
@@ -212,7 +212,9 @@ export class Kernel {
       const id = (err as any).manifestId as string | undefined
       if (id && (usedTypes.has(`registry:${id}`) || usedTypes.has(`auth:${id}`))) throw err
     }
-    const config = validateConfig(raw.raw, catalog, { baseDir: (raw as any).baseDir ?? cwd })
+    // validateLoadedConfig lays the built-in defaults under the overrides when there is no file:
+    // only now, with the plugins loaded, are the default registries known.
+    const { config } = validateLoadedConfig({ ...raw, baseDir: (raw as any).baseDir ?? cwd }, catalog)
     const level: LogLevel = options.logLevel ?? (config.logging.level as LogLevel)
     const log = new Logger(createRootLogger(level, options.logDestination))
     for (const w of [...raw.warnings, ...plugins.warnings]) log.warn(w)

@@ -87,6 +87,9 @@ Cli('serve with no config file starts on the defaults and prints a bootstrap adm
   assert.match(first.stderr, /generated one/)
   assert.match(first.stderr, /bh_[A-Za-z0-9_-]{43}/)
   assert.match(first.stderr, /config: <defaults>/)
+  // The defaults proxy every public ecosystem whose plugin is installed.
+  assert.match(first.stderr, /registries: [^\n]*\bnpm\b/)
+  assert.match(first.stderr, /registries: [^\n]*\bgoproxy\b/)
   const second = await run(['serve'], { cwd: dir, env, untilOutput: /BatleHub listening/ })
   assert.not.match(second.stderr, /bh_[A-Za-z0-9_-]{43}/, 'the token is printed only once')
   const migrate = await run(['migrate'], { cwd: dir })
