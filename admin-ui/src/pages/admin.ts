@@ -201,10 +201,16 @@ export class BhAdminBanner extends LitElement {
     if (changed.has('api')) void this.load()
   }
 
+  /** Bumped by save and clear: a load that answers after them must not overwrite their result. */
+  private changes = 0
+
   private async load(): Promise<void> {
     if (!this.api) return
+    const before = this.changes
     try {
-      this.current = (await this.api.get<{ banner: Banner | null }>('/api/v1/banner')).banner
+      const banner = (await this.api.get<{ banner: Banner | null }>('/api/v1/banner')).banner
+      if (before !== this.changes) return
+      this.current = banner
       if (this.current) {
         this.text = this.current.message
         this.level = this.current.level
@@ -216,6 +222,7 @@ export class BhAdminBanner extends LitElement {
 
   private async save(): Promise<void> {
     if (!this.api) return
+    this.changes++
     try {
       this.current = (await this.api.send<{ banner: Banner }>('PUT', '/api/v1/admin/banner', { message: this.text, level: this.level })).banner
       this.status = { ok: true, text: 'Banner set. Visitors see it within 30 seconds.' }
@@ -227,6 +234,7 @@ export class BhAdminBanner extends LitElement {
 
   private async clear(): Promise<void> {
     if (!this.api) return
+    this.changes++
     try {
       await this.api.send('DELETE', '/api/v1/admin/banner')
       this.current = null
